@@ -1,0 +1,3 @@
+"""Commands: (being written)."""
+
+from accessplan.cli import cli  # noqa: F401
