@@ -185,7 +185,8 @@ def load_manifest(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ma
     parsed: list[tuple[SourceFile, ManifestFile]] = []
     with no_gc():
         for p in paths:
-            result = _load_file(p, max_bytes, diagnostics)
+            shown = name if p == root else f"{name.rstrip('/')}/{p.relative_to(root).as_posix()}"
+            result = _load_file(p, shown, max_bytes, diagnostics)
             if result is not None:
                 parsed.append(result)
     manifest = _combine(name, parsed, diagnostics)
@@ -194,8 +195,7 @@ def load_manifest(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ma
     return manifest
 
 
-def _load_file(path: Path, max_bytes: int, diagnostics: list[Diagnostic]) -> tuple[SourceFile, ManifestFile] | None:
-    name = display_name(path)
+def _load_file(path: Path, name: str, max_bytes: int, diagnostics: list[Diagnostic]) -> tuple[SourceFile, ManifestFile] | None:
     try:
         text = read_text(path, name, max_bytes)
         data, _ = yamlsafe.load(text)

@@ -126,103 +126,117 @@ def licensed_products(customer: Customer, now: datetime | None = None) -> tuple[
     return tuple(sorted(products))
 
 
-def grant_customers(grant: Grant, customers: list[Customer]) -> list[str]:
+def grant_customers(grant: Grant, customers: list[Customer], known: set[str] | None = None) -> list[str]:
     """Customer ids a grant reaches (unknown ids in an explicit list kept out)."""
-    known = {c.id for c in customers}
     if grant.customers == "*":
         ids = [c.id for c in customers]
     elif isinstance(grant.customers, list):
+        if known is None:
+            known = {c.id for c in customers}
         ids = [c for c in grant.customers if c in known]
     else:
         wanted = grant.customers.labels.items()
         ids = [c.id for c in customers if all(c.labels.get(k) == v for k, v in wanted)]
+    if not grant.except_customers:
+        return ids
     excluded = set(grant.except_customers)
     return [c for c in ids if c not in excluded]
 
 
-class _Builder:
-    """Accumulates one pair's assignment across grants, noting explicit values."""
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """What one grant (or POC rule) contributes to a pair; lists pre-sorted."""
 
-    __slots__ = ("admin", "admin_src", "expiry", "expiry_src", "products", "roles", "select", "restrict", "sources")
+    source: Source
+    admin: bool | None
+    expiry: Expiry | None
+    products: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    restrict: tuple[str, ...] = ()
 
-    def __init__(self) -> None:
-        self.admin: bool | None = None
-        self.admin_src: Source | None = None
-        self.expiry: Expiry | None = None
-        self.expiry_src: Source | None = None
-        self.products: set[str] = set()
-        self.roles: set[str] = set()
-        self.select: set[str] = set()
-        self.restrict: set[str] = set()
-        self.sources: list[Source] = []
+
+def _merge(pair: Pair, parts: list[_Part], overlaps: list[Overlap]) -> Assignment:
+    """One pair's assignment from its parts: unions, and explicit values that must agree."""
+    if len(parts) == 1:  # the common case, kept cheap
+        p = parts[0]
+        return Assignment(pair[0], pair[1], bool(p.admin), p.expiry or Expiry(), p.products, p.roles, p.select, p.restrict, (p.source,))
+    admin: _Part | None = None
+    expiry: _Part | None = None
+    for p in parts:
+        if p.admin is not None:
+            if admin is None:
+                admin = p
+            elif admin.admin != p.admin:
+                overlaps.append(Overlap(pair, "platform_admin", admin.source, p.source, str(admin.admin).lower(), str(p.admin).lower()))
+        if p.expiry is not None:
+            if expiry is None:
+                expiry = p
+            elif expiry.expiry != p.expiry:
+                assert expiry.expiry is not None
+                overlaps.append(Overlap(pair, "expiry", expiry.source, p.source, expiry.expiry.describe(), p.expiry.describe()))
+
+    def union(attr: str) -> tuple[str, ...]:
+        return tuple(sorted({v for p in parts for v in getattr(p, attr)}))
+
+    return Assignment(
+        customer=pair[0],
+        user=pair[1],
+        platform_admin=bool(admin and admin.admin),
+        expiry=(expiry.expiry if expiry else None) or Expiry(),
+        products=union("products"),
+        roles=union("roles"),
+        select=union("select"),
+        restrict=union("restrict"),
+        sources=tuple(p.source for p in parts),
+    )
 
 
 def resolve(manifest: Manifest, now: datetime | None = None) -> Resolved:
     """Expand every grant; ``now`` decides which POC licenses still last."""
     result = Resolved()
-    builders: dict[Pair, _Builder] = {}
+    parts: dict[Pair, list[_Part]] = {}
     customers = manifest.customers
-
-    def add(pair: Pair, source: Source, admin: bool | None, expiry: Expiry | None,
-            products: tuple[str, ...] = (), roles: tuple[str, ...] = (),
-            select: tuple[str, ...] = (), restrict: tuple[str, ...] = ()) -> None:
-        b = builders.get(pair)
-        if b is None:
-            b = builders[pair] = _Builder()
-        if admin is not None:
-            if b.admin is not None and b.admin != admin and b.admin_src is not None:
-                result.overlaps.append(Overlap(pair, "platform_admin", b.admin_src, source, str(b.admin).lower(), str(admin).lower()))
-            elif b.admin is None:
-                b.admin, b.admin_src = admin, source
-        if expiry is not None:
-            if b.expiry is not None and b.expiry != expiry and b.expiry_src is not None:
-                result.overlaps.append(Overlap(pair, "expiry", b.expiry_src, source, b.expiry.describe(), expiry.describe()))
-            elif b.expiry is None:
-                b.expiry, b.expiry_src = expiry, source
-        b.products.update(products)
-        b.roles.update(roles)
-        b.select.update(select)
-        b.restrict.update(restrict)
-        b.sources.append(source)
-
-    catalog = load_catalog()
+    known = {c.id for c in customers}
     for i, grant in enumerate(manifest.grants):
-        source = Source("grant", i)
         expiry: Expiry | None = None
         if grant.until is not None:
             expiry = Expiry(until=grant.until)
         elif grant.duration is not None:
             expiry = Expiry(hours=duration_hours(grant.duration))
-        products = tuple(grant.products)
-        roles = tuple(grant.roles)
-        select = tuple(grant.logs.select) if grant.logs else ()
-        restrict = tuple(grant.logs.restrict) if grant.logs else ()
-        targets = grant_customers(grant, customers)
+        logs = grant.logs
+        part = _Part(
+            Source("grant", i),
+            grant.platform_admin,
+            expiry,
+            tuple(sorted(set(grant.products))),
+            tuple(sorted(set(grant.roles))),
+            tuple(sorted(set(logs.select))) if logs else (),
+            tuple(sorted(set(logs.restrict))) if logs else (),
+        )
+        targets = grant_customers(grant, customers, known)
         for user in grant.users:
             for customer in targets:
-                add((customer, user), source, grant.platform_admin, expiry, products, roles, select, restrict)
+                pair = (customer, user)
+                existing = parts.get(pair)
+                if existing is None:
+                    parts[pair] = [part]
+                else:
+                    existing.append(part)
 
+    catalog = load_catalog()
     for customer in customers:
         if customer.poc is not None:
-            add((customer.id, customer.poc.first_user), Source("poc_first_user"), True, Expiry())
+            parts.setdefault((customer.id, customer.poc.first_user), []).append(
+                _Part(Source("poc_first_user"), True, Expiry())
+            )
         for j, lic in enumerate(customer.poc_licenses):
             pair = (customer.id, lic.product_admin)
-            if pair in builders and license_active(lic.expires, now):
+            if pair in parts and license_active(lic.expires, now):
                 product = catalog.product(lic.product)
                 admin_role = product.admin_role if product else "Administrator"
-                add(pair, Source("poc_license", j), None, None, (lic.product,), (admin_role,))
+                parts[pair].append(_Part(Source("poc_license", j), None, None, (lic.product,), (admin_role,)))
 
-    for pair, b in builders.items():
-        result.assignments[pair] = Assignment(
-            customer=pair[0],
-            user=pair[1],
-            platform_admin=bool(b.admin),
-            expiry=b.expiry or Expiry(),
-            products=tuple(sorted(b.products)),
-            roles=tuple(sorted(b.roles)),
-            select=tuple(sorted(b.select)),
-            restrict=tuple(sorted(b.restrict)),
-            sources=tuple(b.sources),
-        )
-    result.assignments = dict(sorted(result.assignments.items()))
+    overlaps = result.overlaps
+    result.assignments = {pair: _merge(pair, parts[pair], overlaps) for pair in sorted(parts)}
     return result

@@ -9,6 +9,7 @@ the planner. One place (:func:`main`) turns exceptions into exit codes:
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -99,6 +100,10 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run a command and map what happened to an exit code."""
+    # A run is short and builds hundreds of thousands of acyclic containers;
+    # cyclic collection would rescan them again and again for nothing (PERF-NOTES:
+    # it is most of the cost of loading). Memory is returned when the process ends.
+    gc.disable()
     _register()
     try:
         cli.main(args=argv, prog_name="accessplan", standalone_mode=False)
