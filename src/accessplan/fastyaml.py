@@ -1,0 +1,67 @@
+"""A fast first parse for manifests that plainly need none of YAML's corners.
+
+The strict reader (:mod:`accessplan.yamlsafe`) is the reference: it enforces
+every hardening rule and knows positions, but builds data from libyaml events in
+Python, about 0.5 s per MB. ``yaml-rs`` (Rust) parses the same text ten times
+faster, yet differs on a few points: it keeps unknown tags silently, reads
+``1_000`` and ``0b101`` as numbers, returns a list for a multi-document file,
+and has no depth limit of ours.
+
+So the fast parser is used only for text that :func:`eligible` proves free of
+every construct where the two could differ or where hardening matters — tags,
+anchors and aliases (so no alias bomb), directives, document markers, numeric
+underscores or binary literals. Anything else, and any file the fast parser
+rejects or whose data the schema rejects, is read again by the strict reader,
+whose verdict and positions are the ones reported. Nesting needs no check of
+its own here: the schema is a few levels deep, so data nested deeper than
+:data:`yamlsafe.MAX_DEPTH` always fails it and goes to the strict reader, which
+refuses it by name (and yaml-rs stops at its own recursion limit first).
+``tests/test_fastyaml.py`` checks that both readers give identical data.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+try:  # an optional accelerator: without it every file takes the strict path
+    import yaml_rs
+except ImportError:  # pragma: no cover - exercised only where the wheel is missing
+    yaml_rs = None
+
+# Where yaml-rs could read a number that YAML 1.2 reads as a string (1_000,
+# 0b101); also matches harmless strings such as "fw1_a", which merely take the
+# strict path.
+_NUMBER_LIKE = re.compile(r"[0-9]_|0b[01]")
+
+
+def eligible(text: str) -> bool:
+    """True when ``text`` uses only constructs both readers treat alike.
+
+    Substring tests first: they run at memory speed, and a manifest almost never
+    contains these characters at all.
+    """
+    if yaml_rs is None:
+        return False
+    for marker in ("!", "&", "%", "\t", "\r", "\n---", "\n..."):
+        if marker in text:
+            return False  # tags, anchors, directives, tabs, CR, document markers
+    if text.startswith(("---", "...")):
+        return False
+    stars = text.count("*")
+    if stars and stars != text.count('"*"') + text.count("'*'"):
+        return False  # an alias, or a star inside some other string
+    if _NUMBER_LIKE.search(text):
+        return False  # 1_000 or 0b101
+    return True
+
+
+def load(text: str) -> Any | None:
+    """The data of ``text``, or ``None`` when the strict reader must decide."""
+    if not eligible(text):
+        return None
+    try:
+        data = yaml_rs.loads(text, parse_datetime=False)
+    except Exception:  # noqa: BLE001 - any complaint: let the strict reader explain it
+        return None
+    return data if isinstance(data, dict) else None
