@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from accessplan import yamlsafe
+from accessplan import fastyaml, yamlsafe
 from accessplan.errors import Diagnostic, ManifestError, Position
 from accessplan.model import (
     AccessTest,
@@ -133,8 +133,8 @@ def discover(root: Path) -> list[Path]:
             if name.startswith(".") or not name.endswith((".yaml", ".yml")):
                 continue
             full = Path(dirpath, name)
-            if full.is_symlink():
-                continue
+            if full.is_symlink() or not full.is_file():
+                continue  # a FIFO or a device would block or never end
             found.append((full.relative_to(root).as_posix(), full))
     return [p for _, p in sorted(found)]
 
@@ -145,14 +145,17 @@ def read_text(path: Path, name: str, max_bytes: int) -> str:
     def fail(message: str, hint: str, line: int = 0, col: int = 0) -> ManifestError:
         return ManifestError([Diagnostic("error", Position(name, line, col), message, hint, "file")])
 
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise fail(
-            f"file is {size:,} bytes, over the limit of {max_bytes:,}",
-            "split the manifest into several files, or raise the limit with --max-bytes",
-        )
-    with path.open("rb") as fh:
-        raw = fh.read(max_bytes + 1)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise fail(
+                f"file is {size:,} bytes, over the limit of {max_bytes:,}",
+                "split the manifest into several files, or raise the limit with --max-bytes",
+            )
+        with path.open("rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise fail(f"cannot read the file: {exc.strerror or exc}", "check the file's permissions") from None
     if b"\x00" in raw:
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise fail("file is not UTF-8 (it looks like UTF-16)", "save the file as UTF-8")
@@ -166,7 +169,7 @@ def read_text(path: Path, name: str, max_bytes: int) -> str:
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise fail("file is not valid UTF-8", "save the file as UTF-8", line, col) from None
     if not text.strip():
-        raise fail("file is empty", "remove it, or write a manifest into it (start with 'version: 1')", 1, 1)
+        raise fail("file is empty", "remove it, or write a manifest into it, starting with 'version: 1'", 1, 1)
     return text
 
 
@@ -198,6 +201,16 @@ def load_manifest(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ma
 def _load_file(path: Path, name: str, max_bytes: int, diagnostics: list[Diagnostic]) -> tuple[SourceFile, ManifestFile] | None:
     try:
         text = read_text(path, name, max_bytes)
+    except ManifestError as exc:
+        diagnostics.extend(exc.diagnostics)
+        return None
+    fast = fastyaml.load(text)
+    if fast is not None:
+        try:
+            return SourceFile(name, text), ManifestFile.model_validate(fast)
+        except ValidationError:
+            pass  # the strict reader decides, and knows the positions
+    try:
         data, _ = yamlsafe.load(text)
     except ManifestError as exc:
         diagnostics.extend(exc.diagnostics)
