@@ -95,6 +95,11 @@ def _plain_scalar(value: str) -> Any:
     return value
 
 
+def _shown(tag: str) -> str:
+    """A tag as it is written in YAML: ``!!python/object``, not its expanded URI."""
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+
+
 def _tagged_scalar(tag: str, value: str, line: int, col: int) -> Any:
     kind = tag[len(_CORE) :]
     if kind == "str":
@@ -140,7 +145,10 @@ def load(text: str, *, positions: bool = False) -> tuple[Any, SourceMap]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         hint = None
-        if "alphabetic or numeric" in problem:
+        at = mark.index if mark is not None else -1
+        if 0 <= at < len(text) and text[at] == "\t":
+            hint = "indent with spaces, not tabs"
+        elif "alphabetic or numeric" in problem:
             hint = "'*' and '&' start an alias or an anchor; to mean the character, quote it: \"*\""
         elif "tab" in problem:
             hint = "indent with spaces, not tabs"
@@ -215,13 +223,13 @@ def _build(loader: Any, smap: SourceMap, positions: bool) -> Any:
             if tag is not None and tag != "!":
                 if tag not in _ALLOWED_TAGS:
                     raise YAMLProblem(
-                        f"tag '{tag}' is not allowed",
+                        f"tag '{_shown(tag)}' is not allowed",
                         line,
                         col,
                         hint="manifests use plain YAML 1.2 core types; remove the tag",
                     )
                 if tag.endswith(("map", "seq")):
-                    raise YAMLProblem(f"tag '{tag}' on a scalar", line, col)
+                    raise YAMLProblem(f"tag '{_shown(tag)}' on a scalar", line, col)
                 data: Any = _tagged_scalar(tag, value, line, col)
             elif tag is None and event.implicit[0]:
                 data = _plain_scalar(value)
@@ -236,7 +244,7 @@ def _build(loader: Any, smap: SourceMap, positions: bool) -> Any:
             is_map = etype is ev.MappingStartEvent
             if tag is not None and tag != "!" and tag != f"{_CORE}{'map' if is_map else 'seq'}":
                 raise YAMLProblem(
-                    f"tag '{tag}' is not allowed",
+                    f"tag '{_shown(tag)}' is not allowed",
                     line,
                     col,
                     hint="manifests use plain YAML 1.2 core types; remove the tag",

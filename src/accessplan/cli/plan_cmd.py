@@ -1,3 +1,249 @@
-"""Commands: (being written)."""
+"""Commands ``plan``, ``apply`` and ``show``: the plan/apply cycle on a state backend.
 
-from accessplan.cli import cli  # noqa: F401
+``plan`` reads the manifest and the state and shows what would change;
+``apply`` does the same under the state lock, asks, and writes, or applies a
+saved plan exactly. Heavy modules are imported inside the commands, so that
+``accessplan validate`` in a pre-commit hook does not pay for them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from accessplan.cli import EXIT_CHANGES, Exit, Settings, cli, out, settings, warn
+from accessplan.errors import AccessplanError, PlanRefused
+
+if TYPE_CHECKING:
+    from accessplan.desired import Resources
+    from accessplan.loader import Manifest
+    from accessplan.plan import Plan
+    from accessplan.resolve import Resolved
+    from accessplan.state import Backend, State
+
+_PROGRESS_MIN = 2_000  # changes from which an apply on a terminal shows a progress bar
+
+#: ``--state`` is a global option; these commands also take it after their name
+#: (``accessplan plan PATH --state DIR``), as Terraform users type it.
+state_option = click.option("--state", "state_dir", metavar="DIR", help="State location (the global --state, given here).")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A manifest made ready to plan: what it desires, and its policy's expiry warning."""
+
+    manifest: Manifest
+    resolved: Resolved
+    desired: Resources
+    expiry_warning_hours: int | None
+
+
+def prepare(path: str, now: Any) -> Prepared:
+    """Load, expand and validate the manifest; :class:`ManifestError` if it is invalid."""
+    from accessplan.desired import desired_resources
+    from accessplan.errors import ManifestError
+    from accessplan.loader import load_manifest, no_gc
+    from accessplan.model import duration_hours
+    from accessplan.resolve import resolve
+    from accessplan.validate import validate_manifest
+
+    with no_gc():
+        manifest = load_manifest(path)
+        resolved = resolve(manifest, now)
+        diagnostics = validate_manifest(manifest, resolved, now)
+        if any(d.severity == "error" for d in diagnostics):
+            raise ManifestError(diagnostics)
+        for d in diagnostics:
+            warn(d.render())
+        desired = desired_resources(manifest, resolved, now)
+    policy = manifest.policy
+    hours = duration_hours(policy.expiry_warning) if policy is not None else None
+    return Prepared(manifest, resolved, desired, hours)
+
+
+def _stale_warnings(prepared: Prepared, state: State | None, now: Any) -> None:
+    from accessplan.expiry import stale_grant_diagnostics
+
+    for d in stale_grant_diagnostics(prepared.manifest, prepared.resolved, state, now):
+        warn(d.render())
+
+
+def _plan(prepared: Prepared, state: State | None, location: str, s: Settings) -> Plan:
+    from accessplan.plan import make_plan
+
+    return make_plan(prepared.desired, state, s.now, state_location=location, expiry_warning_hours=prepared.expiry_warning_hours)
+
+
+def _render(plan: Plan, fmt: str, color: bool) -> str:
+    if fmt == "json":
+        from accessplan.render.json_plan import render_plan_json
+
+        return render_plan_json(plan)
+    from accessplan.render.text import render_plan
+
+    return render_plan(plan, color=color)
+
+
+@cli.command("plan")
+@click.argument("path", type=click.Path())
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), metavar="FILE", help="Save the plan, for 'accessplan apply FILE'.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 without changes, 2 with changes (deferred entries are not changes), 1 on error.")
+@state_option
+@click.pass_context
+def plan_command(ctx: click.Context, path: str, out_file: str | None, fmt: str, detailed_exitcode: bool, state_dir: str | None) -> None:
+    """Show what applying the manifest at PATH would change."""
+    from accessplan.state import open_backend
+
+    from accessplan.loader import no_gc
+
+    s = settings(ctx)
+    with no_gc():  # large acyclic data throughout (PERF-NOTES)
+        prepared = prepare(path, s.now)
+        backend = open_backend(state_dir or s.state_location(path))
+        state = backend.read(partner=prepared.manifest.partner.id)
+        _stale_warnings(prepared, state, s.now)
+        plan = _plan(prepared, state, backend.location, s)
+        text = _render(plan, fmt, s.color)
+    out(text, nl=False)
+    if out_file:
+        from accessplan.planfile import write_plan
+
+        write_plan(plan, out_file)
+        warn(f"Saved the plan to {out_file}. Apply exactly this plan with: accessplan apply {out_file}")
+    elif plan.has_changes and fmt == "text":
+        warn(f"To apply it: accessplan apply {path} (or save it with --out FILE and apply that file)")
+    if detailed_exitcode and plan.has_changes:
+        raise Exit(EXIT_CHANGES)
+
+
+def _is_saved_plan(target: str) -> bool:
+    """A file that is not YAML is a saved plan; a directory or a .yaml/.yml file is a manifest."""
+    p = Path(target)
+    return p.is_file() and p.suffix.lower() not in (".yaml", ".yml")
+
+
+def _confirm(auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise PlanRefused(
+            "apply needs a confirmation, and there is no terminal to ask on",
+            "review the plan, then run again with --auto-approve, or apply a saved plan file",
+        )
+    if not click.confirm("Apply these changes?", default=False):
+        raise PlanRefused("apply cancelled: nothing was written")
+
+
+def _progress(count: int) -> Any:
+    if count < _PROGRESS_MIN or not sys.stderr.isatty():
+        return nullcontext(None)
+    return click.progressbar(length=count, label="Applying", file=sys.stderr)
+
+
+def _run_apply(plan: Plan, backend: Backend, current: State | None, s: Settings, actor: str | None,
+               change_ref: str | None, options: Any) -> None:
+    from accessplan.apply import apply_plan
+
+    with _progress(len(plan.applicable)) as bar:
+
+        def advance(done: int) -> None:
+            if bar is not None:
+                bar.update(done - bar.pos)
+
+        result = apply_plan(plan, backend, now=s.now, actor=actor, change_ref=change_ref, options=options, current=current, progress=advance)
+        if bar is not None:
+            bar.update(bar.length - bar.pos)
+    summary = plan.summary
+    if not result.written:
+        out("Nothing to apply: the state is unchanged.")
+        return
+    out(
+        f"Apply complete: {summary['add']} added, {summary['change']} changed, {summary['destroy']} destroyed, "
+        f"{summary['defer']} deferred. State serial {result.serial_after}."
+    )
+
+
+@cli.command("apply")
+@click.argument("target", required=False, default=".", metavar="[PATH | PLANFILE]")
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--force", is_flag=True, help="Allow deleting more than 30 % (and more than 10) of the assignments.")
+@click.option("--allow-escalation", is_flag=True, help="Accept the escalations the plan lists.")
+@click.option("--allow-customer-removal", is_flag=True, help="Allow removing customers (never a protected one).")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS", help="Wait this long for the state lock.")
+@click.option("--as", "actor", metavar="EMAIL", help="Who applies (recorded as granted_by and in the audit log).")
+@click.option("--change-ref", envvar="ACCESSPLAN_CHANGE_REF", metavar="REF", help="The change behind this apply, e.g. a commit SHA (env ACCESSPLAN_CHANGE_REF).")
+@state_option
+@click.pass_context
+def apply_command(ctx: click.Context, target: str, auto_approve: bool, force: bool, allow_escalation: bool,
+                  allow_customer_removal: bool, lock_timeout: float, actor: str | None, change_ref: str | None,
+                  state_dir: str | None) -> None:
+    """Apply the manifest at PATH (after showing its plan), or exactly the saved plan PLANFILE."""
+    from accessplan.apply import ApplyOptions, check_plan
+    from accessplan.state import open_backend
+
+    s = settings(ctx)
+    actor = _actor(actor)
+    options = ApplyOptions(force=force, allow_escalation=allow_escalation, allow_customer_removal=allow_customer_removal)
+    if _is_saved_plan(target):
+        from accessplan.planfile import read_plan
+
+        plan = read_plan(target)
+        backend = open_backend(state_dir or s.state or os.environ.get("ACCESSPLAN_STATE") or plan.state_location)
+        with backend.lock(operation="apply", actor=actor, timeout=lock_timeout, now=s.now):
+            current = backend.read(partner=plan.partner or None)
+            _run_apply(plan, backend, current, s, actor, change_ref, options)
+        return
+    from accessplan.loader import no_gc
+
+    prepared = prepare(target, s.now)
+    backend = open_backend(state_dir or s.state_location(target))
+    with backend.lock(operation="apply", actor=actor, timeout=lock_timeout, now=s.now), no_gc():
+        current = backend.read(partner=prepared.manifest.partner.id)
+        _stale_warnings(prepared, current, s.now)
+        plan = _plan(prepared, current, backend.location, s)
+        out(_render(plan, "text", s.color), nl=False)
+        if not plan.has_changes:
+            out("Nothing to apply: the state is unchanged.")
+            return
+        check_plan(plan, current, s.now, options, backend.location)
+        _confirm(auto_approve)
+        _run_apply(plan, backend, current, s, actor, change_ref, options)
+
+
+def _actor(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from accessplan.model import EMAIL_RE
+
+    email = value.strip().lower()
+    if not EMAIL_RE.match(email):
+        raise AccessplanError(f"'{value}' is not a valid email address for --as", "give the email of the person applying")
+    return email
+
+
+@cli.command("show")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@state_option
+@click.pass_context
+def show_command(ctx: click.Context, fmt: str, state_dir: str | None) -> None:
+    """Show the current state (--state, ACCESSPLAN_STATE, or .accessplan/)."""
+    from accessplan.state import open_backend
+
+    s = settings(ctx)
+    backend = open_backend(state_dir or s.state_location(None))
+    state = backend.read()
+    if fmt == "json":
+        from accessplan.render.json_plan import render_state_json
+
+        out(render_state_json(state), nl=False)
+        return
+    from accessplan.render.text import render_state
+
+    out(render_state(state, backend.location, color=s.color), nl=False)
