@@ -111,6 +111,7 @@ def test_every_log_of_a_set_selected_one_by_one_covers_later_ones(tmp_path: Path
     before, after, judged = _grown(tmp_path, "    logs: {select: [fw-1, fw-2]}\n")
     assert _visible(before) == ["fw-1", "fw-2"]
     assert _visible(judged) == ["fw-1", "fw-2", "fw-3"]
+    assert _visible(after) == ["fw-1", "fw-2"]  # judged on its own, the rule is made now: a partial selection
     acc = judged.access("globex", "bob@acme.example")
     assert acc is not None
     assert acc.log_reasons["fw-3"] == "visible — every log of log set Firewall selected directly, which covers logs added to it later"
@@ -197,12 +198,12 @@ def test_lowest_level_wins_between_two_direct_roles(tmp_path: Path) -> None:
         "lowered from View and Change (role InsightIDR Analyst, direct) by least privilege"
     )
     assert [c.describe() for c in acc.conflicts] == [
-        "privilege conflict for bob@acme.example in globex: InsightIDR feature Detection and Response Dashboards is given "
+        ("privilege conflict for bob@acme.example in globex: InsightIDR feature Detection and Response Dashboards is given "
         "at View Only by role InsightIDR Viewer, direct and at View and Change by role InsightIDR Analyst, direct; "
-        "least privilege makes it View Only",
-        "privilege conflict for bob@acme.example in globex: InsightIDR feature InsightIDR Core is given "
+        "least privilege makes it View Only"),
+        ("privilege conflict for bob@acme.example in globex: InsightIDR feature InsightIDR Core is given "
         "at View Only by role InsightIDR Viewer, direct and at View and Change by role InsightIDR Analyst, direct; "
-        "least privilege makes it View Only",
+        "least privilege makes it View Only"),
     ]
 
 
@@ -273,12 +274,12 @@ groups:
     org = build(tmp_path, customer(groups=groups) + grant(user="bob@acme.example, eve@acme.example"))
     conflicts = org.model.conflicts()
     assert [c.describe() for c in conflicts] == [
-        "privilege conflict in group Mixed of globex: InsightIDR feature Detection and Response Dashboards is given "
+        ("privilege conflict in group Mixed of globex: InsightIDR feature Detection and Response Dashboards is given "
         "at View Only by role InsightIDR Viewer via group Mixed and at View and Change by role InsightIDR Analyst via group Mixed; "
-        "least privilege makes it View Only",
-        "privilege conflict in group Mixed of globex: InsightIDR feature InsightIDR Core is given "
+        "least privilege makes it View Only"),
+        ("privilege conflict in group Mixed of globex: InsightIDR feature InsightIDR Core is given "
         "at View Only by role InsightIDR Viewer via group Mixed and at View and Change by role InsightIDR Analyst via group Mixed; "
-        "least privilege makes it View Only",
+        "least privilege makes it View Only"),
     ]
     assert org.access().conflicts == ()  # one group's own disagreement is the group's conflict
     assert org.access().level("InsightIDR", "InsightIDR Core") == "View Only"
@@ -288,8 +289,8 @@ def test_insufficient_access_when_no_role_reaches_the_core_feature(tmp_path: Pat
     org = build(tmp_path, customer() + grant("    products: [InsightIDR]\n    roles: [Log Search Admin]\n"))
     acc = org.access()
     assert [c.describe() for c in acc.conflicts] == [
-        "insufficient access for bob@acme.example in globex: InsightIDR is assigned (directly) but no role gives its core feature "
-        "InsightIDR Core at View Only or above (roles applying to it: role Log Search Admin, direct), so the product is of no use to them"
+        ("insufficient access for bob@acme.example in globex: InsightIDR is assigned (directly) but no role gives its core feature "
+        "InsightIDR Core at View Only or above (roles applying to it: role Log Search Admin, direct), so the product is of no use to them")
     ]
     assert acc.conflicts[0].result is None
     assert acc.conflicts[0].hint() == "assign a role reaching InsightIDR Core, directly or through a group, e.g. InsightIDR Viewer"
@@ -304,8 +305,8 @@ groups:
 """
     org = build(tmp_path, customer(groups=groups) + grant())
     assert [c.describe() for c in org.access().conflicts] == [
-        "insufficient access for bob@acme.example in globex: InsightIDR is assigned (via group Readers) but no role gives its core feature "
-        "InsightIDR Core at View Only or above (no role applies to it), so the product is of no use to them"
+        ("insufficient access for bob@acme.example in globex: InsightIDR is assigned (via group Readers) but no role gives its core feature "
+        "InsightIDR Core at View Only or above (no role applies to it), so the product is of no use to them")
     ]
 
 

@@ -32,12 +32,12 @@ grants:
     roles: [InsightIDR Viewer]
 """
     assert _render(tmp_path, body) == [
-        "manifest.yaml:18:5: warning: privilege conflict for bob@acme.example in globex: InsightIDR feature Detection and Response "
+        ("manifest.yaml:18:5: warning: privilege conflict for bob@acme.example in globex: InsightIDR feature Detection and Response "
         "Dashboards is given at View Only by role InsightIDR Viewer, direct and at Administer by role InsightIDR Admin, direct; "
-        "least privilege makes it View Only (hint: give the feature one level: change the roles assigned directly or through the user's groups)",
-        "manifest.yaml:18:5: warning: privilege conflict for bob@acme.example in globex: InsightIDR feature InsightIDR Core "
+        "least privilege makes it View Only (hint: give the feature one level: change the roles assigned directly or through the user's groups)"),
+        ("manifest.yaml:18:5: warning: privilege conflict for bob@acme.example in globex: InsightIDR feature InsightIDR Core "
         "is given at View Only by role InsightIDR Viewer, direct and at Administer by role InsightIDR Admin, direct; "
-        "least privilege makes it View Only (hint: give the feature one level: change the roles assigned directly or through the user's groups)",
+        "least privilege makes it View Only (hint: give the feature one level: change the roles assigned directly or through the user's groups)"),
     ]
 
 
@@ -49,9 +49,9 @@ groups:
     roles: [InsightOps Admin, InsightOps View Only]
 """
     assert _render(tmp_path, customer(products="[InsightOps]", groups=groups)) == [
-        "manifest.yaml:18:9: warning: privilege conflict in group Mixed of globex: InsightOps feature InsightOps Core is given "
+        ("manifest.yaml:18:9: warning: privilege conflict in group Mixed of globex: InsightOps feature InsightOps Core is given "
         "at View Only by role InsightOps View Only via group Mixed and at Administer by role InsightOps Admin via group Mixed; "
-        "least privilege makes it View Only (hint: make the group's roles agree on the feature's level)"
+        "least privilege makes it View Only (hint: make the group's roles agree on the feature's level)")
     ]
 
 
@@ -64,9 +64,9 @@ groups:
 """
     body = customer(groups=groups) + "grants:\n  - users: [bob@acme.example]\n    customers: [globex]\n"
     assert _render(tmp_path, body) == [
-        "manifest.yaml:18:9: warning: insufficient access for bob@acme.example in globex: InsightIDR is assigned (via group Readers) "
+        ("manifest.yaml:18:9: warning: insufficient access for bob@acme.example in globex: InsightIDR is assigned (via group Readers) "
         "but no role gives its core feature InsightIDR Core at View Only or above (no role applies to it), so the product is of "
-        "no use to them (hint: assign a role reaching InsightIDR Core, directly or through a group, e.g. InsightIDR Viewer)"
+        "no use to them (hint: assign a role reaching InsightIDR Core, directly or through a group, e.g. InsightIDR Viewer)")
     ]
 
 
@@ -81,10 +81,10 @@ users:
     roles: [Log Search View Only]
 """
     assert _render(tmp_path, customer(extra=staff)) == [
-        "manifest.yaml:18:9: warning: insufficient access for nadia@globex.example in globex: InsightIDR is assigned (directly) "
+        ("manifest.yaml:18:9: warning: insufficient access for nadia@globex.example in globex: InsightIDR is assigned (directly) "
         "but no role gives its core feature InsightIDR Core at View Only or above (roles applying to it: role Log Search View Only, "
         "direct), so the product is of no use to them (hint: assign a role reaching InsightIDR Core, directly or through a group, "
-        "e.g. InsightIDR Viewer)"
+        "e.g. InsightIDR Viewer)")
     ]
 
 
@@ -98,12 +98,12 @@ groups:
 """
     body = customer(groups=groups) + "grants:\n  - users: [dl@acme.example]\n    customers: [globex]\n"
     assert _render(tmp_path, body) == [
-        "manifest.yaml:18:9: error: distribution list dl@acme.example must stay at View Only, but in globex it gets InsightIDR "
+        ("manifest.yaml:18:9: error: distribution list dl@acme.example must stay at View Only, but in globex it gets InsightIDR "
         "feature Detection and Response Dashboards at View and Change from role InsightIDR Analyst via group Analysts "
-        "(hint: give distribution lists only roles that stay at View Only, such as InsightIDR Viewer)",
-        "manifest.yaml:18:9: error: distribution list dl@acme.example must stay at View Only, but in globex it gets InsightIDR "
+        "(hint: give distribution lists only roles that stay at View Only, such as InsightIDR Viewer)"),
+        ("manifest.yaml:18:9: error: distribution list dl@acme.example must stay at View Only, but in globex it gets InsightIDR "
         "feature InsightIDR Core at View and Change from role InsightIDR Analyst via group Analysts "
-        "(hint: give distribution lists only roles that stay at View Only, such as InsightIDR Viewer)",
+        "(hint: give distribution lists only roles that stay at View Only, such as InsightIDR Viewer)"),
     ]
 
 
@@ -116,9 +116,9 @@ grants:
     roles: [View Only]
 """
     assert _render(tmp_path, body) == [
-        "manifest.yaml:18:5: error: distribution list dl@acme.example must stay at View Only, but in globex it is assigned "
+        ("manifest.yaml:18:5: error: distribution list dl@acme.example must stay at View Only, but in globex it is assigned "
         "InsightConnect (direct), which gives full access whatever the role (hint: remove InsightConnect from the distribution "
-        "list: its access cannot be limited by a role)"
+        "list: its access cannot be limited by a role)")
     ]
 
 
@@ -139,3 +139,10 @@ def test_example_manifest_has_no_access_findings() -> None:
 
     manifest = load_manifest(Path(__file__).resolve().parents[1] / "examples" / "mssp")
     assert access_diagnostics(manifest, resolve(manifest)) == []
+
+
+def test_resources_built_by_the_caller_give_the_same_findings(tmp_path: Path) -> None:
+    groups = "groups:\n  - name: Mixed\n    products: [InsightOps]\n    roles: [InsightOps Admin, InsightOps View Only]\n"
+    org = build(tmp_path, customer(products="[InsightOps]", groups=groups))
+    given = access_diagnostics(org.manifest, org.resolved, org.resources)
+    assert len(given) == 1 and given == access_diagnostics(org.manifest, org.resolved)

@@ -8,8 +8,14 @@ line ``validate`` prints for it, positions included.
 from __future__ import annotations
 
 import json
+import tempfile
+from datetime import UTC
+from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from validate_support import FIXTURES, REPO, run
 
 RULES: dict[str, str] = {
@@ -363,7 +369,7 @@ def test_state_diagnostics_are_merged_in_reading_order() -> None:
 
 
 def test_until_is_judged_against_now_only_when_now_is_given() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from accessplan.loader import load_manifest
     from accessplan.resolve import resolve
@@ -372,9 +378,9 @@ def test_until_is_judged_against_now_only_when_now_is_given() -> None:
     manifest = load_manifest(FIXTURES / "rules" / "policy_admin_until.yaml")
     resolved = resolve(manifest)
     assert validate_manifest(manifest, resolved) == []
-    later = validate_manifest(manifest, resolved, datetime(2027, 1, 15, tzinfo=timezone.utc))
+    later = validate_manifest(manifest, resolved, datetime(2027, 1, 15, tzinfo=UTC))
     assert later == []  # 16 days before the until: inside the 30d policy
-    now = validate_manifest(manifest, resolved, datetime(2026, 11, 23, tzinfo=timezone.utc))
+    now = validate_manifest(manifest, resolved, datetime(2026, 11, 23, tzinfo=UTC))
     assert [d.code for d in now] == ["policy-admin-duration"]
 
 
@@ -391,3 +397,120 @@ def test_long_customer_lists_are_cut_short(names: list[str], phrase: str) -> Non
     from accessplan.checks.context import customers_phrase
 
     assert customers_phrase(names) == phrase
+
+
+# --- no input makes validate crash ------------------------------------------------------
+
+
+
+_SEEDS = [
+    (FIXTURES / "rules" / name).read_text(encoding="utf-8")
+    for name in ("valid.yaml", "grant_unknown_log.yaml", "overlap_poc.yaml", "policy_permanent_admin.yaml", "unsuitable_role_user.yaml")
+]
+_YAML_BITS = [":", "-", " ", "  ", "\n", "[", "]", "{", "}", ",", "&a", "*a", "!", "!!str", "'", '"', "#", "%", "|", ">", "?", "\t", "~", "null", "yes", "\x00", "\xe9"]
+
+
+@st.composite
+def _mutated(draw: st.DrawFn) -> bytes:
+    """A valid manifest with a few lines dropped, repeated or cut, and YAML syntax sprinkled in."""
+    lines = draw(st.sampled_from(_SEEDS)).splitlines(keepends=True)
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(lines) - 1))
+        action = draw(st.sampled_from(["drop", "repeat", "cut", "insert", "dedent"]))
+        if action == "drop" and len(lines) > 1:
+            del lines[i]
+        elif action == "repeat":
+            lines.insert(i, lines[i])
+        elif action == "cut":
+            lines[i] = lines[i][: draw(st.integers(0, len(lines[i])))] + "\n"
+        elif action == "insert":
+            at = draw(st.integers(0, len(lines[i])))
+            lines[i] = lines[i][:at] + draw(st.sampled_from(_YAML_BITS)) + lines[i][at:]
+        else:
+            lines[i] = lines[i].lstrip(" ")
+    return "".join(lines).encode("utf-8", "surrogatepass")
+
+
+def _never_crashes(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "m.yaml").write_bytes(content)
+        for fmt in ("text", "json"):
+            result = run("validate", "--format", fmt, "m.yaml", cwd=Path(tmp))
+            assert result.code in (0, 1), result.err
+            assert "unexpected error" not in result.err
+            assert result.out.strip(), "validate printed nothing"
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(content=_mutated())
+def test_validate_never_crashes_on_a_mutated_manifest(content: bytes) -> None:
+    _never_crashes(content)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(content=st.binary(max_size=400) | st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_validate_never_crashes_on_random_input(content: bytes) -> None:
+    _never_crashes(content)
+
+
+def _example_document() -> dict[str, object]:
+    """The example manifest as one document (every file's top-level lists joined)."""
+    from accessplan import yamlsafe
+
+    merged: dict[str, object] = {}
+    for path in sorted((REPO / "examples" / "mssp").rglob("*.yaml")):
+        data, _ = yamlsafe.load(path.read_text(encoding="utf-8"))
+        for key, value in data.items():
+            if isinstance(value, list):
+                merged.setdefault(key, [])
+                merged[key].extend(value)  # type: ignore[attr-defined]
+            else:
+                merged[key] = value
+    return merged
+
+
+def _leaves(node: object, path: tuple[object, ...] = ()) -> list[tuple[tuple[object, ...], object]]:
+    if isinstance(node, dict):
+        return [leaf for k, v in node.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(node, list):
+        return [(path, node)] + [leaf for i, v in enumerate(node) for leaf in _leaves(v, (*path, i))]
+    return [(path, node)]
+
+
+_EXAMPLE = _example_document()
+_EXAMPLE_LEAVES = _leaves(_EXAMPLE)
+_STRINGS = sorted({v for _, v in _EXAMPLE_LEAVES if isinstance(v, str)})
+
+
+@st.composite
+def _rewired(draw: st.DrawFn) -> bytes:
+    """The example with references rewired: strings swapped for others of the example,
+    flags flipped, list items dropped or repeated. Mostly still well-typed, so the
+    cross-reference rules (not the loader) meet odd combinations."""
+    document = json.loads(json.dumps(_EXAMPLE))
+    for _ in range(draw(st.integers(1, 6))):
+        path, _ = draw(st.sampled_from(_EXAMPLE_LEAVES))
+        parent: Any = document
+        try:
+            for part in path[:-1]:
+                parent = parent[part]
+            current: Any = parent[path[-1]] if path else document
+        except (KeyError, IndexError, TypeError):
+            continue
+        if isinstance(current, list) and current:
+            item = draw(st.integers(0, len(current) - 1))
+            if draw(st.booleans()):
+                current.pop(item)
+            else:
+                current.append(current[item])
+        elif isinstance(current, bool):
+            parent[path[-1]] = not current
+        elif isinstance(current, str):
+            parent[path[-1]] = draw(st.sampled_from(_STRINGS))
+    return json.dumps(document, indent=1).encode()
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(content=_rewired())
+def test_validate_never_crashes_on_a_rewired_manifest(content: bytes) -> None:
+    _never_crashes(content)

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import total_ordering
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from accessplan.access_logs import LogRuleHolder, evaluate_logs
-from accessplan.catalog import LEVELS, level_rank, load_catalog
+from accessplan.access_roles import GroupSig, Privileges, RoleDef, RoleRef, group_conflicts, privileges
+from accessplan.access_types import Access, Conflict, ConflictKind, FeatureLevel, RoleSource
+from accessplan.catalog import load_catalog
 from accessplan.loader import no_gc
 
 if TYPE_CHECKING:
@@ -38,303 +39,9 @@ if TYPE_CHECKING:
     from accessplan.loader import Manifest
     from accessplan.resolve import Resolved
 
-ConflictKind = Literal["user", "group", "insufficient"]
+__all__ = ["Access", "AccessModel", "Conflict", "ConflictKind", "FeatureLevel", "RoleSource", "access_diagnostics"]
+
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
-
-
-@total_ordering
-@dataclass(frozen=True, slots=True)
-class RoleSource:
-    """Where a role (or, for ``kind="product"``, a full-access product) reaches a user from."""
-
-    role: str
-    group: str | None  # None: assigned directly
-    kind: Literal["role", "product"] = "role"
-
-    def sort_key(self) -> tuple[str, bool, str, str]:
-        # Direct before groups; None never meets a str in a comparison.
-        return (self.role, self.group is not None, self.group or "", self.kind)
-
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, RoleSource):
-            return NotImplemented
-        return self.sort_key() < other.sort_key()
-
-    @property
-    def via(self) -> str:
-        return "direct" if self.group is None else f"via group {self.group}"
-
-    def describe(self) -> str:
-        if self.kind == "product":
-            how = "assigned directly" if self.group is None else f"assigned via group {self.group}"
-            return f"product {self.role} {how}, which gives full access whatever the role"
-        if self.group is None:
-            return f"role {self.role}, direct"
-        return f"role {self.role} via group {self.group}"
-
-
-def _level_key(item: tuple[str, RoleSource]) -> tuple[int, tuple[str, bool, str, str]]:
-    return (level_rank(item[0]), item[1].sort_key())
-
-
-@dataclass(frozen=True, slots=True)
-class FeatureLevel:
-    """A feature's effective level, the role that gives it, and the higher levels it beat."""
-
-    product: str
-    feature: str
-    level: str
-    source: RoleSource
-    lowered_from: tuple[tuple[str, RoleSource], ...]
-
-    def describe(self) -> str:
-        text = f"{self.feature}: {self.level} — {self.source.describe()}"
-        if self.lowered_from:
-            beaten = ", ".join(f"{lvl} ({src.describe()})" for lvl, src in self.lowered_from)
-            text += f"; lowered from {beaten} by least privilege"
-        return text
-
-
-@dataclass(frozen=True, slots=True)
-class Conflict:
-    """A privilege conflict as the platform's Conflicts tab lists it (seed)."""
-
-    kind: ConflictKind
-    account: str
-    subject: str  # user email, or group name for kind "group"
-    product: str
-    feature: str
-    levels: tuple[tuple[str, RoleSource], ...]
-    result: str | None  # the level that results; None: no access
-    #: insufficient: the roles that do apply to the product
-    roles: tuple[RoleSource, ...] = ()
-    #: insufficient: where the product comes from (None: directly)
-    product_from: tuple[str | None, ...] = ()
-
-    def sort_key(self) -> tuple[str, str, str, str, str]:
-        return (self.account, self.kind, self.subject, self.product, self.feature)
-
-    def describe(self) -> str:
-        if self.kind == "insufficient":
-            origin = ", ".join("directly" if g is None else f"via group {g}" for g in self.product_from) or "directly"
-            applying = ", ".join(src.describe() for src in self.roles)
-            text = (
-                f"insufficient access for {self.subject} in {self.account}: {self.product} is assigned ({origin}) "
-                f"but no role gives its core feature {self.feature} at View Only or above"
-            )
-            text += f" (roles applying to it: {applying})" if applying else " (no role applies to it)"
-            return text + ", so the product is of no use to them"
-        given = " and ".join(f"at {lvl} by {src.describe()}" for lvl, src in self.levels)
-        who = f"for {self.subject} in {self.account}" if self.kind == "user" else f"in group {self.subject} of {self.account}"
-        return (
-            f"privilege conflict {who}: {self.product} feature {self.feature} is given {given}; "
-            f"least privilege makes it {self.result}"
-        )
-
-    def hint(self) -> str:
-        if self.kind == "insufficient":
-            admin = load_catalog().products.get(self.product)
-            example = f", e.g. {_viewer_role(self.product)}" if admin is not None else ""
-            return f"assign a role reaching {self.feature}, directly or through a group{example}"
-        if self.kind == "group":
-            return "make the group's roles agree on the feature's level"
-        return "give the feature one level: change the roles assigned directly or through the user's groups"
-
-
-def _viewer_role(product: str) -> str:
-    """The managed role giving the product's core feature at View Only (for hints)."""
-    catalog = load_catalog()
-    core = catalog.products[product].core_feature
-    for name, role in catalog.roles.items():
-        if product in role.products and role.permissions.get(core or "") == LEVELS[0]:
-            return name
-    return catalog.products[product].admin_role
-
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    """One user's effective access in one account, with the source of each part."""
-
-    account: str
-    user: str
-    platform_admin: bool
-    products: tuple[str, ...]
-    features: tuple[FeatureLevel, ...]
-    roles_ignored: tuple[str, ...]
-    groups: tuple[str, ...]
-    logs: frozenset[str] | None
-    log_reasons: Mapping[str, str]
-    expiry: str | None
-    conflicts: tuple[Conflict, ...]
-    #: product -> where it comes from (None: directly, else a group name)
-    product_sources: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
-    #: products assigned but not licensed by the account (they give nothing)
-    unlicensed: tuple[str, ...] = ()
-    #: role names that are neither managed nor defined in the account
-    unknown_roles: tuple[str, ...] = ()
-    #: every role reaching the user, whatever product it applies to
-    roles: tuple[RoleSource, ...] = ()
-    distribution_list: bool = False
-
-    def level(self, product: str, feature: str) -> str | None:
-        for fl in self.features:
-            if fl.product == product and fl.feature == feature:
-                return fl.level
-        return None
-
-    def feature(self, product: str, feature: str) -> FeatureLevel | None:
-        for fl in self.features:
-            if fl.product == product and fl.feature == feature:
-                return fl
-        return None
-
-    def summary(self) -> dict[str, Any]:
-        """The canonical, JSON-able view compared by access-impact diffs and escalations."""
-        features: dict[str, dict[str, str]] = {}
-        for fl in self.features:
-            features.setdefault(fl.product, {})[fl.feature] = fl.level
-        return {
-            "expiry": self.expiry,
-            "features": features,
-            "logs": None if self.logs is None else sorted(self.logs),
-            "platform_admin": self.platform_admin,
-            "products": list(self.products),
-        }
-
-
-# --------------------------------------------------------------------------- roles
-
-
-@dataclass(frozen=True, slots=True)
-class _RoleDef:
-    products: frozenset[str]
-    permissions: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Privileges:
-    """What a combination of products and roles gives, shared by every user holding it."""
-
-    products: tuple[str, ...]
-    product_sources: Mapping[str, tuple[str | None, ...]]
-    unlicensed: tuple[str, ...]
-    features: tuple[FeatureLevel, ...]
-    roles_ignored: tuple[str, ...]
-    unknown_roles: tuple[str, ...]
-    roles: tuple[RoleSource, ...]
-    has_logs: bool
-    #: (kind, product, feature, levels, result, roles, product_from) without account/subject
-    conflicts: tuple[tuple[Any, ...], ...]
-
-
-RoleRef = tuple[str, "_RoleDef | None"]
-GroupSig = tuple[str, tuple[str, ...], tuple[RoleRef, ...]]
-
-
-def _feature_levels(
-    product: str, entries: list[tuple[RoleSource, _RoleDef]]
-) -> dict[str, list[tuple[str, RoleSource]]]:
-    """Feature -> every (level, source) the applying roles give it in ``product``."""
-    features = load_catalog().products[product].features
-    out: dict[str, list[tuple[str, RoleSource]]] = {}
-    for source, role in entries:
-        if product not in role.products:
-            continue
-        for feature, level in role.permissions:
-            if feature in features:
-                out.setdefault(feature, []).append((level, source))
-    return out
-
-
-def _differs(items: list[tuple[str, RoleSource]], same_group_ok: bool) -> bool:
-    """Two entries with different levels (not both inside one group, for user conflicts)."""
-    for i, (la, sa) in enumerate(items):
-        for lb, sb in items[i + 1 :]:
-            if la != lb and not (same_group_ok and sa.group is not None and sa.group == sb.group):
-                return True
-    return False
-
-
-def _privileges(licensed: frozenset[str], direct_products: tuple[str, ...], direct_roles: tuple[RoleRef, ...],
-                groups: tuple[GroupSig, ...]) -> _Privileges:
-    catalog = load_catalog()
-    sources: dict[str, list[str | None]] = {}
-    for p in direct_products:
-        sources.setdefault(p, []).append(None)
-    entries: list[tuple[RoleSource, _RoleDef]] = []
-    unknown: set[str] = set()
-    all_roles: list[RoleSource] = []
-    for name, role in direct_roles:
-        all_roles.append(RoleSource(name, None))
-        if role is None:
-            unknown.add(name)
-        else:
-            entries.append((RoleSource(name, None), role))
-    for gname, gproducts, groles in groups:
-        for p in gproducts:
-            sources.setdefault(p, []).append(gname)
-        for name, role in groles:
-            all_roles.append(RoleSource(name, gname))
-            if role is None:
-                unknown.add(name)
-            else:
-                entries.append((RoleSource(name, gname), role))
-    products = tuple(sorted(p for p in sources if p in licensed and p in catalog.products))
-    features: list[FeatureLevel] = []
-    ignored: list[str] = []
-    conflicts: list[tuple[Any, ...]] = []
-    for p in products:
-        product = catalog.products[p]
-        if product.full_access:
-            origin = sorted(sources[p], key=lambda g: (g is not None, g or ""))[0]
-            features.append(FeatureLevel(p, "Product", LEVELS[-1], RoleSource(p, origin, "product"), ()))
-            continue
-        if product.roles_ignored:
-            ignored.append(p)
-            continue
-        levels = _feature_levels(p, entries)
-        for feature in sorted(levels):
-            items = sorted(levels[feature], key=_level_key)
-            low = items[0][0]
-            lowered = tuple(it for it in items if it[0] != low)
-            features.append(FeatureLevel(p, feature, low, items[0][1], lowered))
-            if lowered and _differs(items, same_group_ok=True):
-                conflicts.append(("user", p, feature, tuple(items), low, (), ()))
-        core = product.core_feature
-        if core is not None and core not in levels:
-            applying = tuple(sorted({src for src, role in entries if p in role.products}))
-            origin_groups = tuple(sorted(set(sources[p]), key=lambda g: (g is not None, g or "")))
-            conflicts.append(("insufficient", p, core, (), None, applying, origin_groups))
-    return _Privileges(
-        products=products,
-        product_sources=MappingProxyType({p: tuple(sorted(set(s), key=lambda g: (g is not None, g or ""))) for p, s in sorted(sources.items())}),
-        unlicensed=tuple(sorted(p for p in sources if p not in products)),
-        features=tuple(features),
-        roles_ignored=tuple(ignored),
-        unknown_roles=tuple(sorted(unknown)),
-        roles=tuple(sorted(set(all_roles))),
-        has_logs=any(catalog.products[p].has_logs for p in products),
-        conflicts=tuple(conflicts),
-    )
-
-
-def _group_conflicts(account: str, group: str, products: set[str], roles: tuple[RoleRef, ...]) -> list[Conflict]:
-    """Two roles inside one group giving one feature different levels (a ``group`` conflict)."""
-    catalog = load_catalog()
-    entries = [(RoleSource(name, group), role) for name, role in roles if role is not None]
-    out: list[Conflict] = []
-    for p in sorted(products):
-        product = catalog.products.get(p)
-        if product is None or product.full_access or product.roles_ignored:
-            continue
-        for feature, items in sorted(_feature_levels(p, entries).items()):
-            items.sort(key=_level_key)
-            if len({lvl for lvl, _ in items}) > 1:
-                out.append(Conflict("group", account, group, p, feature, tuple(items), items[0][0]))
-    return out
-
-
-# --------------------------------------------------------------------------- the model
 
 
 @dataclass(slots=True)
@@ -351,12 +58,13 @@ class _Account:
     log_sets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     logs: dict[str, str | None] = field(default_factory=dict)
     member_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    privileges: dict[Any, _Privileges] = field(default_factory=dict)
+    privileges: dict[Any, Privileges] = field(default_factory=dict)
     group_sigs: dict[str, GroupSig] = field(default_factory=dict)
     group_ids: dict[str, int] = field(default_factory=dict)
     role_ids: dict[str, int] = field(default_factory=dict)
     licensed_id: int = 0
     log_cache: dict[Any, tuple[frozenset[str], Mapping[str, str]]] = field(default_factory=dict)
+    all_logs: tuple[frozenset[str], Mapping[str, str]] | None = None
 
 
 def _rules(spec: Mapping[str, Any] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -375,9 +83,10 @@ class AccessModel:
 
     def __init__(self, resources: Mapping[str, Mapping[str, Any]], *, baseline: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self._accounts: dict[str, _Account] = {}
-        self._privileges: dict[Any, _Privileges] = {}
-        self._role_defs: dict[Any, _RoleDef] = {}
+        self._privileges: dict[Any, Privileges] = {}
+        self._role_defs: dict[Any, RoleDef] = {}
         self._cache: dict[tuple[str, str], Access | None] = {}
+        self._all: list[Access] | None = None
         self._refs: list[RoleRef] = []
         self._ref_ids: dict[RoleRef, int] = {}
         self._dl_partner_users: frozenset[str] = frozenset()
@@ -390,8 +99,12 @@ class AccessModel:
     def _index(self, resources: Mapping[str, Mapping[str, Any]]) -> None:
         accounts = self._accounts
         for addr, spec in resources.items():
-            kind, _, tail = addr.partition("/")
-            if kind == "partner" or kind == "customer":
+            parts = addr.split("/", 2)
+            kind = parts[0]
+            if len(parts) == 2:
+                if kind != "partner" and kind != "customer":
+                    continue
+                tail = parts[1]
                 acct = accounts.get(tail)
                 if acct is None:
                     acct = accounts[tail] = _Account(tail, kind, spec)
@@ -399,7 +112,9 @@ class AccessModel:
                 acct.kind, acct.spec, acct.licensed = kind, spec, frozenset(licensed or ())
                 acct.default_all_logs = bool(spec.get("default_all_logs", True))
                 continue
-            account, _, name = tail.partition("/")
+            if len(parts) != 3:
+                continue
+            account, name = parts[1], parts[2]
             acct = accounts.get(account)
             if acct is None:
                 acct = accounts[account] = _Account(account, "", _EMPTY)
@@ -446,7 +161,7 @@ class AccessModel:
     def _role_refs(self, acct: _Account, names: Any) -> tuple[RoleRef, ...]:
         return tuple(self._refs[acct.role_ids[n] if n in acct.role_ids else self._role_id(acct, n)] for n in names)
 
-    def _role_def(self, acct: _Account, name: str) -> _RoleDef | None:
+    def _role_def(self, acct: _Account, name: str) -> RoleDef | None:
         """A custom role of the account, else a managed role; interned so equal roles share a cache."""
         custom = acct.roles.get(name)
         if custom is not None:
@@ -458,7 +173,7 @@ class AccessModel:
             key = (managed.products, tuple(managed.permissions.items()))
         role = self._role_defs.get(key)
         if role is None:
-            role = self._role_defs[key] = _RoleDef(frozenset(p for p in key[0] if p), key[1])
+            role = self._role_defs[key] = RoleDef(frozenset(p for p in key[0] if p), key[1])
         return role
 
     # -- queries --------------------------------------------------------------
@@ -515,14 +230,20 @@ class AccessModel:
 
     def all_access(self) -> list[Access]:
         """Access of every (account, user) with presence, in (account, user) order."""
-        out: list[Access] = []
-        cache = self._cache
-        with no_gc():
-            for account, user in self.pairs():
-                acc = cache[(account, user)] if (account, user) in cache else self.access(account, user)
-                if acc is not None:
-                    out.append(acc)
-        return out
+        if self._all is None:
+            out: list[Access] = []
+            cache = self._cache
+            with no_gc():
+                for account in self.accounts():
+                    acct = self._accounts[account]
+                    own_users, assignments = acct.users, acct.assignments
+                    for user in sorted(own_users.keys() | assignments.keys()):
+                        acc = cache.get((account, user))
+                        if acc is None:
+                            acc = cache[(account, user)] = self._evaluate(acct, user, own_users.get(user), assignments.get(user))
+                        out.append(acc)
+            self._all = out
+        return list(self._all)
 
     def group_conflicts(self, account: str, group: str | None = None) -> list[Conflict]:
         """Conflicts between roles inside one group, on the products the group or its members hold."""
@@ -539,7 +260,7 @@ class AccessModel:
                 acc = self.access(account, member)
                 if acc is not None:
                     products.update(acc.products)
-            out.extend(_group_conflicts(account, gname, products & acct.licensed, sig[2]))
+            out.extend(group_conflicts(account, gname, products & acct.licensed, sig[2]))
         return out
 
     # -- computing ------------------------------------------------------------
@@ -552,34 +273,34 @@ class AccessModel:
         assignment = acct.assignments.get(user)
         if own is None and assignment is None:
             return None
+        return self._evaluate(acct, user, own, assignment)
+
+    def _evaluate(self, acct: _Account, user: str, own: Mapping[str, Any] | None, assignment: Mapping[str, Any] | None) -> Access:
+        account = acct.id
         # The hot path of a 100k-pair evaluation: plain lookups, interned keys.
         if own is None or assignment is None:
             spec = own if assignment is None else assignment
             assert spec is not None
             direct_products = tuple(spec.get("products") or ())
             direct_roles = tuple(spec.get("roles") or ())
-            logs = spec.get("logs") or _EMPTY
-            select = tuple(logs.get("select") or ())
-            restrict = tuple(logs.get("restrict") or ())
             admin = bool(spec.get("platform_admin"))
         else:
-            direct_products, direct_roles, select, restrict, admin = (), (), (), (), False
-            for spec in (own, assignment):
-                direct_products += tuple(spec.get("products") or ())
-                direct_roles += tuple(spec.get("roles") or ())
-                s, r = _rules(spec)
-                select += s
-                restrict += r
-                admin = admin or bool(spec.get("platform_admin"))
+            direct_products = tuple(own.get("products") or ()) + tuple(assignment.get("products") or ())
+            direct_roles = tuple(own.get("roles") or ()) + tuple(assignment.get("roles") or ())
+            admin = bool(own.get("platform_admin")) or bool(assignment.get("platform_admin"))
         groups = acct.member_of.get(user, ())
         local = (direct_products, direct_roles, groups)
         priv = acct.privileges.get(local)
         if priv is None:
-            priv = acct.privileges[local] = self._shared_privileges(acct, direct_products, direct_roles, groups)
-        if priv.has_logs:
-            log_access, reasons = self._logs(acct, user, own, assignment, select, restrict, groups)
-        else:
+            priv = acct.privileges[local] = self._sharedprivileges(acct, direct_products, direct_roles, groups)
+        if not priv.has_logs:
             log_access, reasons = None, _EMPTY
+        elif acct.default_all_logs:
+            if acct.all_logs is None:
+                acct.all_logs = self._logs(acct, user, own, assignment, groups)
+            log_access, reasons = acct.all_logs
+        else:
+            log_access, reasons = self._logs(acct, user, own, assignment, groups)
         conflicts = tuple(Conflict(c[0], account, user, *c[1:]) for c in priv.conflicts) if priv.conflicts else ()
         dl = (own is not None and bool(own.get("distribution_list"))) or user in self._dl_partner_users
         return Access(
@@ -588,13 +309,13 @@ class AccessModel:
             priv.unlicensed, priv.unknown_roles, priv.roles, dl,
         )
 
-    def _shared_privileges(self, acct: _Account, products: tuple[str, ...], roles: tuple[str, ...], groups: tuple[str, ...]) -> _Privileges:
+    def _sharedprivileges(self, acct: _Account, products: tuple[str, ...], roles: tuple[str, ...], groups: tuple[str, ...]) -> Privileges:
         """Privileges by content (licence, products, role definitions, groups), shared across accounts."""
         refs = tuple(acct.role_ids[r] if r in acct.role_ids else self._role_id(acct, r) for r in roles)
         key = (acct.licensed_id, products, refs, tuple(acct.group_ids[g] for g in groups))
         priv = self._privileges.get(key)
         if priv is None:
-            priv = self._privileges[key] = _privileges(
+            priv = self._privileges[key] = privileges(
                 acct.licensed,
                 tuple(sorted(set(products))),
                 tuple(self._refs[i] for i in refs),
@@ -603,8 +324,13 @@ class AccessModel:
         return priv
 
     def _logs(self, acct: _Account, user: str, own: Mapping[str, Any] | None,
-              assignment: Mapping[str, Any] | None, select: tuple[str, ...], restrict: tuple[str, ...],
-              groups: tuple[str, ...]) -> tuple[frozenset[str] | None, Mapping[str, str]]:
+              assignment: Mapping[str, Any] | None, groups: tuple[str, ...]) -> tuple[frozenset[str], Mapping[str, str]]:
+        select: tuple[str, ...] = ()
+        restrict: tuple[str, ...] = ()
+        for spec in (own, assignment):
+            if spec is not None:
+                s, r = _rules(spec)
+                select, restrict = select + s, restrict + r
         if acct.default_all_logs:
             key: Any = "*"
         else:
@@ -646,8 +372,14 @@ class AccessModel:
         return {name: tuple((base.get(prefix + name) or {}).get("logs") or ()) for name in acct.log_sets if prefix + name in base}
 
 
-def access_diagnostics(manifest: Manifest, resolved: Resolved) -> list[Diagnostic]:
-    """Privilege conflicts as warnings and the distribution-list rule as errors (for ``validate``)."""
+def access_diagnostics(
+    manifest: Manifest, resolved: Resolved, resources: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[Diagnostic]:
+    """Privilege conflicts as warnings and the distribution-list rule as errors (for ``validate``).
+
+    ``resources``: the manifest's desired resources, if the caller already built
+    them (they cost seconds for a large MSSP); built here otherwise.
+    """
     from accessplan.access_diag import access_diagnostics as run
 
-    return run(manifest, resolved)
+    return run(manifest, resolved, resources)

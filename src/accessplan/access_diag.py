@@ -15,6 +15,9 @@ entry that created it), or at the user's entry for an account's own people.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from accessplan.access import Access, AccessModel, Conflict, FeatureLevel
 from accessplan.catalog import LEVELS, load_catalog
 from accessplan.desired import desired_resources
@@ -62,9 +65,11 @@ class _Places:
         return self.user(account, email) if group is None else self.group(account, group)
 
 
-def access_diagnostics(manifest: Manifest, resolved: Resolved) -> list[Diagnostic]:
-    """Conflicts (warnings) and distribution lists above View Only (errors), in reading order."""
-    model = AccessModel(desired_resources(manifest, resolved))
+def access_diagnostics(
+    manifest: Manifest, resolved: Resolved, resources: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[Diagnostic]:
+    """Conflicts (warnings) and distribution lists above View Only (errors)."""
+    model = AccessModel(resources if resources is not None else desired_resources(manifest, resolved))
     places = _Places(manifest, resolved)
     out: list[Diagnostic] = []
     for conflict in model.conflicts():

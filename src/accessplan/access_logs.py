@@ -136,11 +136,11 @@ def _selections(
     for set_name in sorted({logs[name] for name in singles if logs[name] is not None}, key=str):
         assert set_name is not None
         members = log_sets.get(set_name, ())
-        then = holder.rule_time.get(set_name, members)
-        if set_name in holder.select or not then or not singles.issuperset(then):
-            if then:
+        held = holder.rule_time.get(set_name, members)
+        if set_name in holder.select or not held or not singles.issuperset(held):
+            if held:
                 for name in members:
-                    if name not in singles and name not in then and set_name not in holder.select:
+                    if name not in singles and name not in held and set_name not in holder.select:
                         missed.setdefault(name, []).append(
                             f"added to log set {set_name} after some of its logs were selected {holder.via}; "
                             "a partial selection covers only the logs selected"

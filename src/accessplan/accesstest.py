@@ -136,7 +136,7 @@ def _check_logs(model: AccessModel, account: str, expected: dict[str, bool], acc
             continue
         got = bool(acc and acc.logs is not None and name in acc.logs)
         if got != visible:
-            reason = acc.log_reasons.get(name) if acc else None
+            reason = acc.log_reasons.get(name, "").split(" — ", 1)[-1] if acc else None
             if acc is not None and acc.logs is None:
                 reason = "no InsightIDR or InsightOps product"
             because = f" ({reason})" if reason else ""

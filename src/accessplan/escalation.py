@@ -68,7 +68,7 @@ class Escalation:
 
 
 def _account(addr: str) -> str:
-    return addr.split("/", 2)[1]
+    return addr.partition("/")[2].partition("/")[0]
 
 
 def _touched(changes: Iterable[Change]) -> tuple[set[tuple[str, str]], set[str]]:
@@ -111,7 +111,7 @@ def find_escalations(
     scope = accounts | ({partner} if partner else set())
     # Index only the accounts the plan touches; when that is most of them,
     # filtering would cost more than it saves.
-    everything = 2 * len(scope) > sum(1 for a in effective if a.startswith("customer/"))
+    everything = 10 * len(scope) > sum(1 for a in effective if a.startswith("customer/"))
     if everything:
         before_specs = {addr: res["spec"] for addr, res in current.items() if addr not in lapsed}
     else:

@@ -51,11 +51,13 @@ def explain_text(access: Access, subject: Subject, group_conflicts: Sequence[Con
     s = sanitize
     lines = [f"{s(access.user)} in {s(subject.account)} ({s(subject.name)}{', the partner account' if subject.kind == 'partner' else ''})"]
     admin = "platform administrator" if access.platform_admin else "not a platform administrator"
+    if access.distribution_list:
+        admin += ", distribution list (View Only at most)"
     if access.expiry is not None:
         origin = f" ({s(subject.origin)})" if subject.origin else ""
         lines.append(f"  assignment: {describe_expiry(access.expiry)}, {admin}{origin}")
     else:
-        lines.append(f"  user of the account: {admin}{', distribution list (View Only at most)' if access.distribution_list else ''}")
+        lines.append(f"  user of the account: {admin}")
     lines.append(f"  groups: {', '.join(s(g) for g in access.groups) if access.groups else 'none'}")
     if not access.products:
         why = " (platform administration gives no product access by itself)" if access.platform_admin else ""
@@ -204,9 +206,8 @@ def check_query(model: AccessModel, query: WhoCanQuery) -> WhoCanQuery:
         if query.feature not in features:
             where = f" of {product}" if product else ""
             raise AccessplanError(f"unknown feature '{query.feature}'{where}", did_you_mean(query.feature, sorted(features), f"features are {', '.join(sorted(features))}"))
-    if query.level is not None:
-        if query.level not in LEVELS:
-            raise AccessplanError(f"unknown access level '{query.level}'", did_you_mean(query.level, LEVELS, f"levels are {', '.join(LEVELS)}"))
+    if query.level is not None and query.level not in LEVELS:
+        raise AccessplanError(f"unknown access level '{query.level}'", did_you_mean(query.level, LEVELS, f"levels are {', '.join(LEVELS)}"))
     if query.log is not None:
         logs = model.log_names(query.customer)
         if query.log not in logs:

@@ -194,6 +194,8 @@ class _Join:
             self.result.changes.append(delete(addr, have, Reason.EXPIRED))
             if want is not None:
                 self.kill(addr, cid, email)
+            else:
+                self.result.forget.append(addr)  # no tombstone for a pair the manifest no longer grants
             return
         self.plain(addr, want, have, cid)
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from accessplan.access import AccessModel
+from accessplan.errors import sanitize
 
 COLUMNS = (
     "customer",
@@ -75,7 +76,7 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         value = "; ".join(str(v) for v in value)
-    text = str(value)
+    text = sanitize(str(value))
     # A spreadsheet runs a cell starting with one of these as a formula: keep it text.
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         text = "'" + text

@@ -30,7 +30,13 @@ from accessplan.checks.names import check_names
 from accessplan.checks.policy import check_policy
 from accessplan.checks.roles import check_roles
 from accessplan.errors import Diagnostic, ManifestError, sorted_diagnostics
-from accessplan.loader import DEFAULT_MAX_BYTES, Manifest, display_name, load_manifest, no_gc
+from accessplan.loader import (
+    DEFAULT_MAX_BYTES,
+    Manifest,
+    display_name,
+    load_manifest,
+    no_gc,
+)
 from accessplan.resolve import Resolved, resolve
 
 RULES = (check_names, check_roles, check_accounts, check_members, check_grants, check_policy)
@@ -50,23 +56,16 @@ def validate_manifest(
     without it those are not judged. ``state_diagnostics`` are the warnings only
     state can give (a relative expiry that has passed), merged in as they are.
     """
+    from accessplan.access import (
+        access_diagnostics,  # the engine is imported only when needed
+    )
+
     ctx = Context(manifest, resolved, now)
     for rule in RULES:
         rule(ctx)
-    ctx.diagnostics.extend(_access_diagnostics(manifest, resolved))
+    ctx.diagnostics.extend(access_diagnostics(manifest, resolved))
     ctx.diagnostics.extend(state_diagnostics)
     return sorted_diagnostics(ctx.diagnostics)
-
-
-def _access_diagnostics(manifest: Manifest, resolved: Resolved) -> list[Diagnostic]:
-    try:  # TEMPORARY while accessplan.access is being written
-        from accessplan.access import access_diagnostics
-
-        return access_diagnostics(manifest, resolved)
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("accessplan.access"):
-            raise
-        return []
 
 
 @dataclass(frozen=True, slots=True)

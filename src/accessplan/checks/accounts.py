@@ -9,8 +9,8 @@ does not have yet, and its product administrator needs an assignment there.
 
 from __future__ import annotations
 
-from accessplan.checks.context import Context, did_you_mean_user, account_label
-from accessplan.model import Account, Customer, did_you_mean
+from accessplan.checks.context import Context, account_label, did_you_mean_user, holders
+from accessplan.model import Account, Customer
 
 
 def check_accounts(ctx: Context) -> None:
@@ -30,7 +30,7 @@ def check_accounts(ctx: Context) -> None:
 
 def _products(ctx: Context, account: Account) -> None:
     licensed = ctx.licensed(account)
-    for holder in (*account.users, *account.groups):
+    for holder in holders(account):
         for i, product in enumerate(holder.products):
             if product not in licensed:
                 ctx.error(

@@ -15,7 +15,7 @@ from datetime import datetime
 from accessplan.catalog import Catalog, load_catalog
 from accessplan.errors import Diagnostic, Position, Severity
 from accessplan.loader import Manifest
-from accessplan.model import Account, Customer, CustomRole, Partner, User
+from accessplan.model import Account, Customer, CustomRole, Group, Partner, User
 from accessplan.resolve import Resolved, grant_customers, licensed_products
 
 #: How many names a message lists before it says "and N more".
@@ -54,6 +54,11 @@ def did_you_mean_user(email: str, choices: Iterable[str], fallback: str) -> str:
     """
     match = difflib.get_close_matches(email, list(choices), n=1, cutoff=0.85)
     return f"did you mean '{match[0]}'?" if match else fallback
+
+
+def holders(account: Account) -> list[User | Group]:
+    """Everything in an account that holds products, roles and log rules."""
+    return [*account.users, *account.groups]
 
 
 def account_label(account: Account) -> str:

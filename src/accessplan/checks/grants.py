@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from accessplan.checks.context import Context, did_you_mean_user, customers_phrase, plural
+from accessplan.checks.context import (
+    Context,
+    customers_phrase,
+    did_you_mean_user,
+    plural,
+)
 from accessplan.model import Grant, did_you_mean
 from accessplan.resolve import Pair, Source
 

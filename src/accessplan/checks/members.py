@@ -10,7 +10,7 @@ product with logs is licensed. A distribution list is never an administrator
 
 from __future__ import annotations
 
-from accessplan.checks.context import Context, did_you_mean_user, account_label
+from accessplan.checks.context import Context, account_label, did_you_mean_user, holders
 from accessplan.model import Account, Customer, Group, Partner, User, did_you_mean
 
 
@@ -49,18 +49,18 @@ def _log_holders(ctx: Context, account: Account) -> None:
                     "logs-unlicensed",
                 )
     names = ctx.log_names(account)
-    for holder in (*account.users, *account.groups):
+    for holder in holders(account):
         rules = holder.logs
         if rules is None or not (rules.select or rules.restrict):
             continue
-        if isinstance(account, Customer) and isinstance(holder, User) and holder.email in ctx.partner_users:
-            if (account.id, holder.email) not in ctx.resolved.assignments:
-                ctx.error(
-                    m.where(holder, "logs", key=True),
-                    f"partner user '{holder.email}' has log rules in {label} but no assignment to it",
-                    f"add a grant giving {holder.email} access to {account.id}",
-                    "log-rule-without-assignment",
-                )
+        email = holder.email if isinstance(holder, User) else None
+        if email in ctx.partner_users and isinstance(account, Customer) and (account.id, email) not in ctx.resolved.assignments:
+            ctx.error(
+                m.where(holder, "logs", key=True),
+                f"partner user '{email}' has log rules in {label} but no assignment to it",
+                f"add a grant giving {email} access to {account.id}",
+                "log-rule-without-assignment",
+            )
         if account.data_access.default_all_logs:
             ctx.error(
                 m.where(holder, "logs", key=True),

@@ -9,14 +9,14 @@ a custom role, be used only in accounts that license its product.
 
 from __future__ import annotations
 
-from accessplan.checks.context import Context, account_label, customers_phrase
+from accessplan.checks.context import Context, account_label, customers_phrase, holders
 from accessplan.model import Account, Grant, Group, User, did_you_mean
 
 
 def check_roles(ctx: Context) -> None:
     _definitions(ctx)
     for account in (ctx.manifest.partner, *ctx.manifest.customers):
-        for holder in (*account.users, *account.groups):
+        for holder in holders(account):
             for i, name in enumerate(holder.roles):
                 _account_use(ctx, account, holder, i, name)
     for index, grant in enumerate(ctx.manifest.grants):

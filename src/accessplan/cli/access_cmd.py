@@ -37,7 +37,8 @@ def _evaluate(path: str, now: datetime | None = None) -> tuple[Manifest, Resolve
 
 
 def _json(doc: Any) -> str:
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)
+    # ASCII-escaped, so that no bidirectional override in a name reaches the terminal raw.
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=True)
 
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")

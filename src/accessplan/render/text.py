@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from accessplan.desired import KIND_RANK
 from accessplan.errors import sanitize
 from accessplan.plan import Action, Change, Plan
 from accessplan.render import template
@@ -102,6 +103,7 @@ def render_plan(plan: Plan, *, color: bool) -> str:
         live_escalations=len(live),
         deferred_escalations=len(plan.escalations) - len(live),
         warnings=plan.warnings,
+        forgotten=len(set(plan.forget) - {c.address for c in plan.changes}),
         has_changes=plan.has_changes,
         summary=summary_line(plan),
     )
@@ -112,7 +114,7 @@ def render_state(state: Any, location: str, *, color: bool) -> str:
     render = template("show.txt.j2", color)
     resources = []
     if state is not None:
-        for addr in sorted(state.resources):
+        for addr in sorted(state.resources, key=lambda a: (KIND_RANK.get(a.split("/", 1)[0], len(KIND_RANK)), a)):
             res = state.resources[addr]
             status = ", ".join(f"{sanitize(k)}: {value(v)}" for k, v in sorted((res.get("status") or {}).items()))
             spec = res.get("spec") or {}
