@@ -361,7 +361,6 @@ class BackendConformance:
                 assert after.serial == before.serial + 1
                 assert set(after.resources) - set(before.resources) == {f"test/crash/{after.serial}"}
                 outcomes["new"] += 1
-        print("OUTCOMES", outcomes, debris, length)
         assert outcomes["old"] > 0 and outcomes["new"] > 0 and debris > 0, (outcomes, debris)
         self._run_bump(harness, kill_after=None)  # the next apply cleans up after the killed ones
         assert harness.leftovers() == []

@@ -22,7 +22,7 @@ def test_concurrent_applies_lose_no_update(tmp_path: Path) -> None:
         path.write_text(big_manifest(20, 10, f"Name {i}"), encoding="utf-8")
         manifests.append(path)
     first = subprocess.run(accessplan_cmd("apply", str(manifests[0]), "--state", str(state), "--auto-approve", "--allow-escalation"),
-                           capture_output=True, text=True, timeout=120)
+                           check=False, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
     procs = [
         subprocess.Popen(accessplan_cmd("apply", str(m), "--state", str(state), "--auto-approve", "--lock-timeout", "60", "--as", f"w{i}@acme.example"),
@@ -64,7 +64,7 @@ def test_a_waiter_that_times_out_is_told_who_holds_the_lock(tmp_path: Path) -> N
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
         waiter = subprocess.run(accessplan_cmd("apply", str(manifest), "--state", str(state), "--auto-approve", "--lock-timeout", "0.5"),
-                                capture_output=True, text=True, timeout=60)
+                                check=False, capture_output=True, text=True, timeout=60)
     finally:
         assert holder.stdin is not None
         holder.stdin.close()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from plan_helpers import BOB_24H, GLOBEX, PARTNER, T0, Cli, approve, set_relationship, write_manifest
+from plan_helpers import BOB_24H, GLOBEX, PARTNER, Cli, approve, set_relationship, write_manifest
 
 T1 = "2026-11-24T08:00:00Z"  # T0 + 23 h: bob's 24 h grant still runs
 T25 = "2026-11-24T10:00:00Z"  # T0 + 25 h: it has expired

@@ -29,7 +29,6 @@ import orjson
 
 from accessplan.desired import KIND_RANK, KINDS, Resources, Spec
 from accessplan.escalation import Escalation
-from accessplan.specdiff import spec_diff
 
 if TYPE_CHECKING:
     from accessplan.state import State

@@ -99,9 +99,8 @@ def _render(plan: Plan, fmt: str, color: bool) -> str:
 @click.pass_context
 def plan_command(ctx: click.Context, path: str, out_file: str | None, fmt: str, detailed_exitcode: bool, state_dir: str | None) -> None:
     """Show what applying the manifest at PATH would change."""
-    from accessplan.state import open_backend
-
     from accessplan.loader import no_gc
+    from accessplan.state import open_backend
 
     s = settings(ctx)
     with no_gc():  # large acyclic data throughout (PERF-NOTES)
@@ -118,7 +117,8 @@ def plan_command(ctx: click.Context, path: str, out_file: str | None, fmt: str, 
         write_plan(plan, out_file)
         warn(f"Saved the plan to {out_file}. Apply exactly this plan with: accessplan apply {out_file}")
     elif plan.has_changes and fmt == "text":
-        warn(f"To apply it: accessplan apply {path} (or save it with --out FILE and apply that file)")
+        state_flag = f" --state {state_dir or s.state}" if (state_dir or s.state) else ""
+        warn(f"To apply it: accessplan apply {path}{state_flag} (or save it with --out FILE and apply that file)")
     if detailed_exitcode and plan.has_changes:
         raise Exit(EXIT_CHANGES)
 

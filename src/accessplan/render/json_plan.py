@@ -21,5 +21,5 @@ def render_state_json(state: State | None) -> str:
     """The state document; with no state yet, an empty one with null lineage and serial."""
     if state is not None:
         return state.to_bytes().decode()
-    doc = {"format_version": FORMAT_VERSION, "lineage": None, "partner": None, "resources": {}, "serial": None}
+    doc: dict[str, object] = {"format_version": FORMAT_VERSION, "lineage": None, "partner": None, "resources": {}, "serial": None}
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode() + "\n"
