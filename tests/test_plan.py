@@ -251,3 +251,35 @@ def test_the_plan_json_document_shape() -> None:
     assert [r.value for r in Reason] == [
         "new", "changed", "removed_from_manifest", "customer_removed", "expired", "renewed", "customer_pending", "customer_revoked",
     ]
+
+
+def escalations(plan: Plan) -> list[tuple[str, str, str, bool]]:
+    return [(e.address, e.kind, e.detail, e.deferred) for e in plan.escalations]
+
+
+def test_escalations_are_judged_on_effective_access() -> None:
+    state = applied(desired(assignment__globex__bob_at_acme=assignment(expiry="24h")))
+    raised = desired(assignment__globex__bob_at_acme=assignment(roles=["InsightIDR Admin"], platform_admin=True))
+    assert escalations(make_plan(raised, state, NOW)) == [
+        ("assignment/globex/bob@acme", "platform_admin", "gains platform administrator", False),
+        ("assignment/globex/bob@acme", "administer", "gains Administer on InsightIDR (Collector, Detection and Response Dashboards, InsightIDR Core)", False),
+        ("assignment/globex/bob@acme", "permanent", "becomes permanent (was 24h)", False),
+    ]
+    lowered = desired(assignment__globex__bob_at_acme=assignment(expiry="12h", roles=[]))
+    assert escalations(make_plan(lowered, state, NOW)) == []
+
+
+def test_a_group_edit_escalates_its_members_and_a_pending_pair_is_marked_deferred() -> None:
+    viewer = desired(assignment__globex__bob_at_acme=assignment(products=[], roles=[]), group__globex__SOC=group("bob@acme"))
+    state = applied(viewer)
+    admin_group = dict(viewer)
+    admin_group["group/globex/SOC"] = {**group("bob@acme"), "roles": ["InsightIDR Admin"]}
+    assert escalations(make_plan(admin_group, state, NOW)) == [
+        ("assignment/globex/bob@acme", "administer", "gains Administer on InsightIDR (Collector, Detection and Response Dashboards, InsightIDR Core)", False),
+    ]
+    pending = make_plan(desired(assignment__globex__bob_at_acme=assignment()), None, NOW)
+    assert escalations(pending) == [
+        ("assignment/globex/bob@acme", "new_access", "access to customer globex once it approves the partner", True),
+    ]
+    live = make_plan(desired(assignment__globex__bob_at_acme=assignment()), applied(desired()), NOW)
+    assert escalations(live) == [("assignment/globex/bob@acme", "new_access", "new access to customer globex", False)]
