@@ -74,9 +74,8 @@ def access_diagnostics(
     out: list[Diagnostic] = []
     for conflict in model.conflicts():
         out.append(Diagnostic("warning", _conflict_position(places, conflict), conflict.describe(), conflict.hint(), "conflict"))
-    for acc in model.all_access():
-        if acc.distribution_list:
-            out.extend(_distribution_list(places, acc))
+    for acc in model.distribution_lists():
+        out.extend(_distribution_list(places, acc))
     return out
 
 

@@ -5,6 +5,9 @@ representation, whether it came from the manifest (desired) or from state
 (current). That is what lets a plan judge escalations and access impact on
 effective access before and after, with one engine.
 
+Specs are plain JSON-able dicts and are never changed in place: equal ones may
+be one shared object.
+
 Addresses (SPEC section 3): ``partner/<id>``, ``customer/<id>``,
 ``user/<account>/<email>``, ``assignment/<customer>/<email>``,
 ``group/<account>/<name>``, ``role/<account>/<name>``,
@@ -137,15 +140,23 @@ def desired_resources(manifest: Manifest, resolved: Resolved, now: datetime | No
         out[address("customer", customer.id)] = spec
         used[customer.id] = set()
         _account_resources(customer, out, used[customer.id])
+    # Most assignments come from one grant and are alike: equal specs share one
+    # dict (specs are never changed in place), which saves time and memory.
+    shared: dict[tuple[Any, ...], Spec] = {}
     for (cid, email), a in resolved.assignments.items():
-        out[address("assignment", cid, email)] = {
-            "expiry": a.expiry.as_spec(),
-            "logs": {"restrict": list(a.restrict), "select": list(a.select)},
-            "platform_admin": a.platform_admin,
-            "products": list(a.products),
-            "roles": list(a.roles),
-        }
-        used[cid].update(a.roles)
+        key = (a.expiry, a.platform_admin, a.products, a.roles, a.select, a.restrict)
+        spec = shared.get(key)
+        if spec is None:
+            spec = shared[key] = {
+                "expiry": a.expiry.as_spec(),
+                "logs": {"restrict": list(a.restrict), "select": list(a.select)},
+                "platform_admin": a.platform_admin,
+                "products": list(a.products),
+                "roles": list(a.roles),
+            }
+        out[f"assignment/{cid}/{email}"] = spec
+        if a.roles:
+            used[cid].update(a.roles)
     for account, names in used.items():
         for name in names:
             role = custom_roles.get(name)

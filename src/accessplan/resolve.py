@@ -156,39 +156,55 @@ class _Part:
     restrict: tuple[str, ...] = ()
 
 
-def _merge(pair: Pair, parts: list[_Part], overlaps: list[Overlap]) -> Assignment:
-    """One pair's assignment from its parts: unions, and explicit values that must agree."""
-    if len(parts) == 1:  # the common case, kept cheap
-        p = parts[0]
-        return Assignment(pair[0], pair[1], bool(p.admin), p.expiry or Expiry(), p.products, p.roles, p.select, p.restrict, (p.source,))
+@dataclass(frozen=True, slots=True)
+class _Merged:
+    """The merge of one combination of parts, shared by every pair that has it."""
+
+    admin: bool
+    expiry: Expiry
+    products: tuple[str, ...]
+    roles: tuple[str, ...]
+    select: tuple[str, ...]
+    restrict: tuple[str, ...]
+    sources: tuple[Source, ...]
+    conflicts: tuple[tuple[str, Source, Source, str, str], ...]
+
+
+def _merge(parts: list[_Part]) -> _Merged:
+    """Unions, and explicit values that must agree (each disagreement noted)."""
     admin: _Part | None = None
     expiry: _Part | None = None
+    conflicts: list[tuple[str, Source, Source, str, str]] = []
     for p in parts:
         if p.admin is not None:
             if admin is None:
                 admin = p
             elif admin.admin != p.admin:
-                overlaps.append(Overlap(pair, "platform_admin", admin.source, p.source, str(admin.admin).lower(), str(p.admin).lower()))
+                conflicts.append(("platform_admin", admin.source, p.source, str(admin.admin).lower(), str(p.admin).lower()))
         if p.expiry is not None:
             if expiry is None:
                 expiry = p
             elif expiry.expiry != p.expiry:
                 assert expiry.expiry is not None
-                overlaps.append(Overlap(pair, "expiry", expiry.source, p.source, expiry.expiry.describe(), p.expiry.describe()))
+                conflicts.append(("expiry", expiry.source, p.source, expiry.expiry.describe(), p.expiry.describe()))
 
     def union(attr: str) -> tuple[str, ...]:
-        return tuple(sorted({v for p in parts for v in getattr(p, attr)}))
+        merged: tuple[str, ...] = getattr(parts[0], attr)
+        for p in parts[1:]:
+            values = getattr(p, attr)
+            if values and values != merged:
+                merged = tuple(sorted(set(merged).union(values)))
+        return merged
 
-    return Assignment(
-        customer=pair[0],
-        user=pair[1],
-        platform_admin=bool(admin and admin.admin),
+    return _Merged(
+        admin=bool(admin and admin.admin),
         expiry=(expiry.expiry if expiry else None) or Expiry(),
         products=union("products"),
         roles=union("roles"),
         select=union("select"),
         restrict=union("restrict"),
         sources=tuple(p.source for p in parts),
+        conflicts=tuple(conflicts),
     )
 
 
@@ -237,6 +253,16 @@ def resolve(manifest: Manifest, now: datetime | None = None) -> Resolved:
                 admin_role = product.admin_role if product else "Administrator"
                 parts[pair].append(_Part(Source("poc_license", j), None, None, (lic.product,), (admin_role,)))
 
-    overlaps = result.overlaps
-    result.assignments = {pair: _merge(pair, parts[pair], overlaps) for pair in sorted(parts)}
+    # Pairs reached by the same grants merge alike: merge each combination once.
+    merged: dict[tuple[int, ...], _Merged] = {}
+    assignments = result.assignments
+    for pair in sorted(parts):
+        plist = parts[pair]
+        key = tuple(map(id, plist))
+        m = merged.get(key)
+        if m is None:
+            m = merged[key] = _merge(plist)
+        assignments[pair] = Assignment(pair[0], pair[1], m.admin, m.expiry, m.products, m.roles, m.select, m.restrict, m.sources)
+        for conflict in m.conflicts:
+            result.overlaps.append(Overlap(pair, *conflict))
     return result
