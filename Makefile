@@ -2,8 +2,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Debian packages the test suite needs: a real PostgreSQL for the shared state
+# backend, a real browser for the HTML report. Installed when missing.
+TEST_DEBS := postgresql chromium
+DEMO_STATE := $(VENV)/demo-state
+DEMO_NOW := 2026-11-23T09:00:00Z
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench reliability clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +19,20 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/accessplan validate examples/mssp
-	$(BIN)/accessplan --now 2026-11-23T09:00:00Z plan examples/mssp --state $(VENV)/demo-state
+	rm -rf $(DEMO_STATE)
+	$(BIN)/accessplan --now $(DEMO_NOW) --state $(DEMO_STATE) plan examples/mssp
+	@echo
+	@echo "To apply it:  $(BIN)/accessplan --now $(DEMO_NOW) --state $(DEMO_STATE) apply examples/mssp --allow-escalation"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	./scripts/ensure-debs.sh $(TEST_DEBS)
+	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+reliability: $(STAMP)
+	$(BIN)/python benchmarks/reliability.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
