@@ -21,8 +21,6 @@ demo: $(STAMP)
 	$(BIN)/accessplan validate examples/mssp
 	rm -rf $(DEMO_STATE)
 	$(BIN)/accessplan --now $(DEMO_NOW) --state $(DEMO_STATE) plan examples/mssp
-	@echo
-	@echo "To apply it:  $(BIN)/accessplan --now $(DEMO_NOW) --state $(DEMO_STATE) apply examples/mssp --allow-escalation"
 
 test: $(STAMP)
 	./scripts/ensure-debs.sh $(TEST_DEBS)
