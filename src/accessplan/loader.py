@@ -188,7 +188,8 @@ def load_manifest(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ma
     parsed: list[tuple[SourceFile, ManifestFile]] = []
     with no_gc():
         for p in paths:
-            shown = name if p == root else f"{name.rstrip('/')}/{p.relative_to(root).as_posix()}"
+            rel = p.relative_to(root).as_posix()
+            shown = name if p == root else rel if name == "." else f"{name.rstrip('/')}/{rel}"
             result = _load_file(p, shown, max_bytes, diagnostics)
             if result is not None:
                 parsed.append(result)

@@ -29,7 +29,7 @@ from accessplan.checks.members import check_members
 from accessplan.checks.names import check_names
 from accessplan.checks.policy import check_policy
 from accessplan.checks.roles import check_roles
-from accessplan.errors import Diagnostic, ManifestError, sorted_diagnostics
+from accessplan.errors import Diagnostic, ManifestError, Position, sorted_diagnostics
 from accessplan.loader import (
     DEFAULT_MAX_BYTES,
     Manifest,
@@ -108,6 +108,7 @@ def validate_path(
     now: datetime | None = None,
     strict: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    state_location: str | None = None,
 ) -> Report:
     """Load, expand and check the manifest at ``path``; every problem in one report.
 
@@ -121,9 +122,29 @@ def validate_path(
             report = Report(display_name(Path(path)), exc.diagnostics)
         else:
             resolved = resolve(manifest)
-            found = validate_manifest(manifest, resolved, now)
+            from_state = _state_diagnostics(manifest, resolved, state_location, now)
+            found = validate_manifest(manifest, resolved, now, state_diagnostics=from_state)
             report = Report(manifest.root, found, manifest, resolved)
     if strict:
         upgraded = [replace(d, severity="error") if d.severity == "warning" else d for d in report.diagnostics]
         report = replace(report, diagnostics=upgraded)
     return report
+
+
+def _state_diagnostics(manifest: Manifest, resolved: Resolved, location: str | None, now: datetime | None) -> list[Diagnostic]:
+    """What only state can tell (a relative expiry that has passed); nothing without a state.
+
+    A state that cannot be used is reported as an error at its location: it
+    would refuse every plan too.
+    """
+    if location is None or now is None:
+        return []
+    from accessplan.errors import StateError
+    from accessplan.expiry import stale_grant_diagnostics
+    from accessplan.state import open_backend
+
+    try:
+        state = open_backend(location).read(manifest.partner.id)
+    except StateError as exc:
+        return [Diagnostic("error", Position(location), exc.message, exc.hint, "state")]
+    return stale_grant_diagnostics(manifest, resolved, state, now)

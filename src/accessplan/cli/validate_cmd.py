@@ -10,12 +10,13 @@ programs, ``--format github`` for GitHub Actions annotations.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from accessplan.cli import EXIT_ERROR, Exit, cli, out, settings
+from accessplan.cli import EXIT_ERROR, Exit, Settings, cli, out, settings
 from accessplan.errors import sanitize
 
 if TYPE_CHECKING:
@@ -42,8 +43,11 @@ def validate_command(ctx: click.Context, paths: tuple[str, ...], strict: bool, f
     from accessplan.loader import DEFAULT_MAX_BYTES
     from accessplan.validate import validate_path
 
-    now = settings(ctx).now
-    reports = [validate_path(p, now=now, strict=strict, max_bytes=max_bytes or DEFAULT_MAX_BYTES) for p in paths]
+    s = settings(ctx)
+    reports = [
+        validate_path(p, now=s.now, strict=strict, max_bytes=max_bytes or DEFAULT_MAX_BYTES, state_location=_state_for(s, p))
+        for p in paths
+    ]
     if fmt == "json":
         out(render_json(reports))
     else:
@@ -53,6 +57,16 @@ def validate_command(ctx: click.Context, paths: tuple[str, ...], strict: bool, f
             out(one_line(summary_line(report)))
     if not all(r.valid for r in reports):
         raise Exit(EXIT_ERROR)
+
+
+def _state_for(s: Settings, path: str) -> str | None:
+    """The state to read for stale grants: the one given (``--state``, env), else
+    the default ``.accessplan/`` beside the manifest when it exists. ``validate``
+    never needs a state; it only learns more from one."""
+    if s.state or os.environ.get("ACCESSPLAN_STATE"):
+        return s.state_location(path)
+    default = s.state_location(path)
+    return default if Path(default, "state.json").exists() else None
 
 
 def one_line(text: str) -> str:
