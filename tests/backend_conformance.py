@@ -50,6 +50,14 @@ class Harness(Protocol):
     def leftovers(self) -> list[str]: ...  # what a killed writer may leave and the next writer removes
 
 
+#: The lock error's hint; a harness whose backend says more sets ``lock_hint``.
+LOCK_HINT = "wait for it to finish, or retry with --lock-timeout SECONDS"
+
+
+def lock_hint(harness: Harness) -> str:
+    return str(getattr(harness, "lock_hint", LOCK_HINT))
+
+
 def make_state(serial: int, count: int = 3, lineage: str = LINEAGE, partner: str | None = PARTNER) -> State:
     resources = {
         f"assignment/globex/analyst{i}@acme.example": {
@@ -264,7 +272,7 @@ class BackendConformance:
             pytest.fail("the lock is held by another process")
         assert caught.value.render() == (
             f"error: state is locked by alice@acme.example (pid {proc.pid} on {socket.gethostname()}, operation apply, since 2026-11-23T09:00:00Z) "
-            "(hint: wait for it to finish, or retry with --lock-timeout SECONDS)"
+            f"(hint: {lock_hint(harness)})"
         )
 
     def test_a_holder_without_actor_is_named_unknown(self, harness: Harness) -> None:

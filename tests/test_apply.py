@@ -87,13 +87,16 @@ def test_apply_reports_progress_and_writes_one_audit_record(tmp_path: Path) -> N
     want["customer/globex"] = customer("globex", poc={"expires": "2027-01-01", "first_user": "a@acme", "products": ["InsightIDR"]})
     for i in range(2500):
         want[f"assignment/globex/u{i:04d}@acme"] = assignment()
+    # the actor: a Partner Platform Administrator the plan creates (the first apply's authority)
+    want["user/acme/a@acme"] = {"distribution_list": False, "first_name": "A", "last_name": "A", "logs": {"restrict": [], "select": []},
+                                "platform_admin": True, "products": [], "roles": [], "timezone": "UTC"}
     seen: list[int] = []
     result = apply(make_plan(want, None, NOW, escalations=False), tmp_path, progress=seen.append, actor="a@acme")
     assert seen == [1000, 2000]
-    assert (result.written, result.serial_before, result.serial_after, len(result.applied)) == (True, None, 1, 2502)
+    assert (result.written, result.serial_before, result.serial_after, len(result.applied)) == (True, None, 1, 2503)
     records = open_backend(str(tmp_path)).audit_log()
     assert len(records) == 1
-    assert (records[0]["serial_before"], records[0]["serial_after"], len(records[0]["changes"])) == (None, 1, 2502)
+    assert (records[0]["serial_before"], records[0]["serial_after"], len(records[0]["changes"])) == (None, 1, 2503)
 
 
 @pytest.mark.parametrize(

@@ -250,6 +250,7 @@ def test_the_plan_json_document_shape() -> None:
     }
     assert [r.value for r in Reason] == [
         "new", "changed", "removed_from_manifest", "customer_removed", "expired", "renewed", "customer_pending", "customer_revoked",
+        "license_expired", "user_removed",
     ]
 
 

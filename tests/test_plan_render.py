@@ -24,6 +24,23 @@ Escalations: 1 to accept with --allow-escalation, 1 deferred
   ! assignment/globex/bob@acme: new access to customer globex
   ! user/initech/x@initech: gains platform administrator (deferred)
 
+Access impact: 3 changes of access for 3 people in 2 accounts (2 escalate, 1 deferred)
+  globex: 2 people
+    ! bob@acme
+        + new access, 48h from apply
+        + products: InsightIDR
+        + InsightIDR/Detection and Response Dashboards: View Only
+        + InsightIDR/InsightIDR Core: View Only
+      old@acme
+        - all access removed
+        - products: InsightIDR
+        - InsightIDR/Detection and Response Dashboards: View Only
+        - InsightIDR/InsightIDR Core: View Only
+  initech: 1 person (deferred)
+    ! x@initech
+        + new access
+        + platform administrator
+
 Changes:
   ~ update customer/globex (changed)
       labels.tier: null -> "gold"

@@ -185,12 +185,6 @@ def test_a_directory_opens_the_json_backend(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("location", "message", "hint"),
     [
-        (
-            "postgresql://alice:s3cret@db.acme.example:5432/accessplan",
-            "PostgreSQL state backends are not supported yet (postgresql://alice:***@db.acme.example:5432/accessplan)",
-            "use a state directory for now, e.g. --state .accessplan",
-        ),
-        ("postgres://db.acme.example/accessplan", "PostgreSQL state backends are not supported yet (postgres://db.acme.example/accessplan)", "use a state directory for now, e.g. --state .accessplan"),
         ("s3://bucket/state", "unsupported state location 's3://bucket/state'", "give a directory, or a postgresql:// URL"),
     ],
 )

@@ -2,14 +2,18 @@
 
 Before anything is written the plan must pass every guard of SPEC section 4:
 it was made against the state as it is now (lineage and serial), no
-assignment expired between planning and applying, no customer is removed
+assignment or POC license expired between planning and applying, the actor
+(``--as``) has the authority for every change (:mod:`accessplan.authority`;
+without ``--as`` the actor is unknown and nothing is checked), no customer is removed
 without ``--allow-customer-removal`` (and never a protected one), no more than
 30 % (and more than 10) of the assignments are deleted without ``--force``
 (expiry removals do not count), and no escalation goes through without
 ``--allow-escalation`` (deferred ones are marked, not refused).
 
 Then the whole new state is built in memory and handed to the backend in one
-``commit``: either every change of the plan is in the new state, or none is.
+``commit``, with the audit record and the notifications owed to customers
+that asked for them (:mod:`accessplan.notify`): either every change of the
+plan is in the new state, or none is.
 Statuses are stamped here — a customer's relationship and ``protect``, an
 assignment's provenance (``granted_at``, ``granted_by``, ``change_ref``) and
 ``expires_at`` — because they record what happened at apply time, not what the
@@ -52,10 +56,17 @@ class ApplyResult:
 _UNREAD: Any = object()
 
 
-def check_plan(plan: Plan, current: State | None, now: datetime, options: ApplyOptions, location: str) -> None:
+def check_plan(plan: Plan, current: State | None, now: datetime, options: ApplyOptions, location: str,
+               *, actor: str | None = None) -> None:
     """Every guard, in the order a user should hear about them; :class:`PlanRefused` if one fails."""
     _check_fresh(plan, current, location)
     _check_expiry(plan, current, now)
+    _check_licenses(plan, current, now)
+    if actor is not None:
+        from accessplan.authority import check_apply
+
+        resources = current.resources if current is not None else {}
+        check_apply(plan.applicable, actor, resources, plan.partner, lc.iso(now))
     _check_removals(plan, current, options)
     _check_safety(plan, current, options)
     _check_escalations(plan, options)
@@ -93,6 +104,26 @@ def _check_expiry(plan: Plan, current: State | None, now: datetime) -> None:
             f"the plan is out of date: {addr} expired at {end}, after the plan was made at {plan.created_at}{more}",
             "make a new plan: it removes what expired",
         )
+
+
+def _check_licenses(plan: Plan, current: State | None, now: datetime) -> None:
+    """A POC license that ended between planning and applying changes what the plan should do."""
+    made, today = plan.created_at[:10], lc.iso(now)[:10]
+    if made == today:
+        return
+    specs = [res["spec"] for addr, res in (current.resources.items() if current is not None else ()) if addr.startswith("customer/")]
+    specs += [c.after for c in plan.changes if c.kind == "customer" and c.after is not None]
+    for spec in specs:
+        licenses = list(spec.get("poc_licenses") or ())
+        if spec.get("poc"):
+            licenses.append({"expires": spec["poc"]["expires"], "product": ", ".join(spec["poc"]["products"])})
+        for lic in sorted(licenses, key=lambda d: (d["expires"], d["product"])):
+            if made <= lic["expires"] < today:
+                raise PlanRefused(
+                    f"the plan is out of date: the POC license for {lic['product']} expired on {lic['expires']}, "
+                    f"after the plan was made at {plan.created_at}",
+                    "make a new plan: it removes what the license carried",
+                )
 
 
 def _check_removals(plan: Plan, current: State | None, options: ApplyOptions) -> None:
@@ -165,7 +196,7 @@ def apply_plan(
     """
     if current is _UNREAD:
         current = backend.read(partner=plan.partner or None)
-    check_plan(plan, current, now, options, backend.location)
+    check_plan(plan, current, now, options, backend.location, actor=actor)
     applied = plan.applicable
     serial_before = current.serial if current is not None else None
     if not applied:
@@ -182,7 +213,10 @@ def apply_plan(
         "time": lc.iso(now),
     }
     expected = (current.lineage, current.serial) if current is not None else None
-    backend.commit(new, expected=expected, audit=audit)
+    from accessplan.notify import for_changes
+
+    owed = for_changes(applied, current.resources if current is not None else {}, serial=new.serial, time=lc.iso(now))
+    backend.commit(new, expected=expected, audit=audit, notifications=owed)
     return ApplyResult(True, serial_before, new.serial, applied)
 
 

@@ -10,22 +10,24 @@ access engine: before over the live resources of state, after over the
 effective desired resources (dead assignments removed, deferred ones kept, so
 that deferred escalations can be marked).
 
-Only accounts the plan touches are indexed, so a small change to a large MSSP
-costs little. Every plan format lists escalations first; ``apply`` refuses the
-ones that are not deferred unless ``--allow-escalation``.
+The pass over the touched (account, user) pairs lives in
+:mod:`accessplan.impact`, which computes the access impact from the same two
+access records; this module says which differences are escalations. Every plan
+format lists escalations first; ``apply`` refuses the ones that are not
+deferred unless ``--allow-escalation``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from collections.abc import Set as AbstractSet
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from accessplan import lifecycle as lc
 
 if TYPE_CHECKING:
-    from accessplan.plan import Change, Reason
+    from accessplan.access_types import Access
+    from accessplan.plan import Reason
 
 #: The kinds of escalation, in the order they are listed for one person.
 KINDS = ("platform_admin", "administer", "permanent", "new_access")
@@ -66,89 +68,52 @@ class Escalation:
             deferred=bool(doc["deferred"]),
         )
 
-
-def _account(addr: str) -> str:
-    return addr.partition("/")[2].partition("/")[0]
-
-
-def _touched(changes: Iterable[Change]) -> tuple[set[tuple[str, str]], set[str]]:
-    """The (account, user) pairs a plan touches, and the accounts touched as a whole."""
-    pairs: set[tuple[str, str]] = set()
-    whole: set[str] = set()
-    for change in changes:
-        kind, account, name = (change.address.split("/", 2) + [""])[:3]
-        if kind in ("assignment", "user"):
-            pairs.add((account, name))
-        elif kind == "group":
-            for spec in (change.before, change.after):
-                for member in (spec or {}).get("members") or ():
-                    pairs.add((account, member))
-        elif kind in ("role", "customer", "partner"):
-            whole.add(account)
-    return pairs, whole
+    @property
+    def label(self) -> str:
+        """The detail without the customer's id, so that one escalation across many customers groups."""
+        return self.detail.replace(f"customer {self.customer}", "the customer")
 
 
-def find_escalations(
-    current: Mapping[str, Mapping[str, Any]],
-    effective: Mapping[str, Mapping[str, Any]],
-    changes: Iterable[Change],
-    blocked: Mapping[str, Reason],
-    lapsed: AbstractSet[str],
-) -> tuple[Escalation, ...]:
-    """Escalations of moving from ``current`` (state resources) to ``effective`` (specs).
+def escalations_of(
+    account: str,
+    user: str,
+    had: Access | None,
+    gained: Access,
+    address: str,
+    *,
+    assigned_before: bool,
+    assigned_after: bool,
+    lapsed: bool,
+    reason: Reason | None,
+) -> list[Escalation]:
+    """The escalations of one (account, user) moving from ``had`` to ``gained``.
 
-    ``lapsed``: the assignments of ``current`` that give no access any more
-    (tombstones, and those past their ``expires_at``).
+    ``assigned_before``/``assigned_after``: whether a live assignment of the
+    pair exists before and after the plan; ``lapsed``: whether state holds one
+    that gives no access any more (expired, or a tombstone); ``reason``: why the
+    account's changes are deferred, if they are.
     """
-    from accessplan.access import AccessModel
-
-    changes = list(changes)
-    partner = next((_account(a) for a in effective if a.startswith("partner/")), None)
-    pairs, whole = _touched(changes)
-    accounts = {a for a, _ in pairs} | whole
-    if not accounts:
-        return ()
-    scope = accounts | ({partner} if partner else set())
-    # Index only the accounts the plan touches; when that is most of them,
-    # filtering would cost more than it saves.
-    everything = 10 * len(scope) > sum(1 for a in effective if a.startswith("customer/"))
-    if everything:
-        before_specs = {addr: res["spec"] for addr, res in current.items() if addr not in lapsed}
-    else:
-        before_specs = {addr: res["spec"] for addr, res in current.items() if addr not in lapsed and _account(addr) in scope}
-    after_specs = effective if everything else {addr: spec for addr, spec in effective.items() if _account(addr) in scope}
-    before = AccessModel(before_specs)
-    after = AccessModel(after_specs, baseline=before_specs)
-    for account in whole:
-        pairs.update((account, user) for user in after.users(account))
+    deferred = reason is not None
     found: list[Escalation] = []
-    for account, user in sorted(pairs):
-        gained = after.access(account, user)
-        if gained is None:
-            continue
-        had = before.access(account, user)
-        assignment = f"assignment/{account}/{user}"
-        address = assignment if assignment in after_specs else f"user/{account}/{user}"
-        reason = blocked.get(account)
-        deferred = reason is not None
+    if gained.platform_admin and not (had is not None and had.platform_admin):
+        found.append(Escalation(address, "platform_admin", account, user, "gains platform administrator", deferred))
+    new_admin = [
+        (fl.product, fl.feature)
+        for fl in gained.features
+        if fl.level == _ADMINISTER and (had is None or had.level(fl.product, fl.feature) != _ADMINISTER)
+    ]
+    if new_admin:
+        found.append(Escalation(address, "administer", account, user, "gains Administer on " + _by_product(new_admin), deferred))
+    if had is not None and _timed(had.expiry) and not _timed(gained.expiry) and assigned_before:
+        found.append(Escalation(address, "permanent", account, user, f"becomes permanent (was {had.expiry})", deferred))
+    if assigned_after and not assigned_before:
+        found.append(Escalation(address, "new_access", account, user, _new_access_detail(account, lapsed, reason), deferred))
+    return found
 
-        def add(kind: str, detail: str) -> None:
-            found.append(Escalation(address, kind, account, user, detail, deferred))  # noqa: B023 - used at once
 
-        if gained.platform_admin and not (had is not None and had.platform_admin):
-            add("platform_admin", "gains platform administrator")
-        new_admin = [
-            (fl.product, fl.feature)
-            for fl in gained.features
-            if fl.level == _ADMINISTER and (had is None or had.level(fl.product, fl.feature) != _ADMINISTER)
-        ]
-        if new_admin:
-            add("administer", "gains Administer on " + _by_product(new_admin))
-        if had is not None and _timed(had.expiry) and not _timed(gained.expiry) and assignment in before_specs:
-            add("permanent", f"becomes permanent (was {had.expiry})")
-        if assignment in after_specs and assignment not in before_specs:
-            add("new_access", _new_access_detail(account, assignment in lapsed, reason))
-    return tuple(sorted(found, key=lambda e: (e.deferred, e.address, KINDS.index(e.kind))))
+def sort_key(escalation: Escalation) -> tuple[bool, str, int]:
+    """Live before deferred, then by address, then in the order of :data:`KINDS`."""
+    return (escalation.deferred, escalation.address, KINDS.index(escalation.kind))
 
 
 def _by_product(features: list[tuple[str, str]]) -> str:

@@ -43,6 +43,21 @@ class JoinResult:
     lapsed: set[str] = field(default_factory=set)
 
 
+def resolved_alike(have: Spec, want: Spec, expires_at: str | None) -> bool:
+    """Whether ``want`` differs from ``have`` only by naming, as an absolute ``until``, the end a relative expiry resolved to.
+
+    ``accessplan export`` writes a 48-hour grant applied at 09:00 as ``until``
+    09:00 two days later, so that the exported manifest means the same in any
+    state; planning it against the state it came from must show no change.
+    """
+    relative = have.get("expiry")
+    if expires_at is None or not (isinstance(relative, str) and relative[-1:] == "h" and relative[:-1].isdigit()):
+        return False
+    if want.get("expiry") in (relative, lc.PERMANENT) or lc.absolute_end(want["expiry"]) != expires_at:
+        return False
+    return {**have, "expiry": want.get("expiry")} == want
+
+
 def create(address: str, after: Spec, reason: Reason = Reason.NEW) -> Change:
     return Change(address, Action.CREATE, reason, None, after)
 
@@ -155,7 +170,7 @@ class _Join:
             status = res.get("status") or _NO_STATUS
             end = status.get(lc.EXPIRES_AT)
             if lc.TOMBSTONE not in status and (end is None or end > self.result.now_iso) and not self.grant_ended(want):
-                if res["spec"] != want:
+                if res["spec"] != want and not resolved_alike(res["spec"], want, end):
                     self.plain(addr, want, res["spec"], split_address(addr)[1])
                 return
         _, cid, email = split_address(addr)
@@ -196,6 +211,8 @@ class _Join:
                 self.kill(addr, cid, email)
             else:
                 self.result.forget.append(addr)  # no tombstone for a pair the manifest no longer grants
+            return
+        if want is not None and resolved_alike(have, want, lc.expires_at(status)):
             return
         self.plain(addr, want, have, cid)
 

@@ -29,6 +29,7 @@ import orjson
 
 from accessplan.desired import KIND_RANK, KINDS, Resources, Spec
 from accessplan.escalation import Escalation
+from accessplan.impact import Impact
 
 if TYPE_CHECKING:
     from accessplan.state import State
@@ -56,6 +57,8 @@ class Reason(StrEnum):
     RENEWED = "renewed"  # an expired assignment granted again by a new duration/until
     CUSTOMER_PENDING = "customer_pending"  # deferred: the customer has not approved the partner yet
     CUSTOMER_REVOKED = "customer_revoked"  # deferred: the customer revoked the partner
+    LICENSE_EXPIRED = "license_expired"  # what a POC license carried, gone with the license
+    USER_REMOVED = "user_removed"  # a deleted partner user's assignments and group memberships
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +125,7 @@ class Warning:
     """Something a reviewer should know that does not stop the plan."""
 
     address: str
-    kind: str  # expiring | grant_ended | license_expired
+    kind: str  # expiring | grant_ended | license_expired | license_expiring | policy
     message: str
 
     def to_json(self) -> dict[str, Any]:
@@ -140,6 +143,7 @@ class Plan:
     created_at: str
     changes: tuple[Change, ...]
     escalations: tuple[Escalation, ...] = ()
+    impact: tuple[Impact, ...] = ()  # who gains or loses which access (accessplan.impact)
     warnings: tuple[Warning, ...] = ()
     forget: tuple[str, ...] = ()  # expired tombstones no longer in the manifest: dropped at the next write
     desired_hash: str = ""
@@ -181,7 +185,7 @@ class Plan:
             "escalations": [e.to_json() for e in self.escalations],
             "forget": list(self.forget),
             "format_version": self.format_version,
-            "impact": [],
+            "impact": [i.to_json() for i in self.impact],
             "lineage": self.lineage,
             "partner": self.partner,
             "serial": self.serial,
@@ -218,6 +222,7 @@ class Plan:
             created_at=str(doc["created_at"]),
             changes=tuple(Change.from_json(c) for c in doc["changes"]),
             escalations=tuple(Escalation.from_json(e) for e in doc["escalations"]),
+            impact=tuple(Impact.from_json(i) for i in doc["impact"]),
             warnings=tuple(Warning(str(w["address"]), str(w["kind"]), str(w["message"])) for w in doc["warnings"]),
             forget=tuple(str(a) for a in doc["forget"]),
             desired_hash=str(doc["desired_hash"]),
@@ -250,6 +255,9 @@ def make_plan(
 ) -> Plan:
     """Join ``desired`` with ``state`` at time ``now``; a sealed, sorted plan.
 
+    ``escalations=False`` skips comparing effective access (no escalations, no
+    access impact): for callers that only need the changes.
+
     Raises :class:`~accessplan.errors.PlanRefused` when the plan would remove a
     customer that state marks ``protect``.
     """
@@ -259,10 +267,11 @@ def make_plan(
     current = state.resources if state is not None else {}
     result = join(desired, current, now, expiry_warning_hours=expiry_warning_hours)
     found: tuple[Escalation, ...] = ()
+    impact: tuple[Impact, ...] = ()
     if escalations and result.changes:
-        from accessplan.escalation import find_escalations
+        from accessplan.impact import access_impact
 
-        found = find_escalations(current, result.effective, result.changes, result.blocked, result.lapsed)
+        impact, found = access_impact(current, result.effective, result.changes, result.blocked, result.lapsed)
     plan = Plan(
         partner=partner or "",
         state_location=state_location,
@@ -271,6 +280,7 @@ def make_plan(
         created_at=result.now_iso,
         changes=tuple(sorted(result.changes, key=Change.sort_key)),
         escalations=found,
+        impact=impact,
         warnings=tuple(sorted(result.warnings, key=lambda w: (w.address, w.kind, w.message))),
         forget=tuple(sorted(result.forget)),
         desired_hash=desired_hash(desired),

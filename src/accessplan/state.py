@@ -215,13 +215,12 @@ def redact_url(url: str) -> str:
 
 
 def open_backend(location: str) -> Backend:
-    """The backend for ``--state``: a directory path, or (later) a PostgreSQL URL."""
+    """The backend for ``--state``: a directory path, or a ``postgresql://`` URL."""
     scheme = urlsplit(location).scheme if "://" in location else ""
     if scheme in {"postgresql", "postgres"}:
-        raise StateError(
-            f"PostgreSQL state backends are not supported yet ({redact_url(location)})",
-            "use a state directory for now, e.g. --state .accessplan",
-        )
+        from accessplan.pgstate import PgBackend
+
+        return PgBackend(location)
     if scheme:
         raise StateError(f"unsupported state location '{redact_url(location)}'", "give a directory, or a postgresql:// URL")
     from accessplan.jsonstate import JsonBackend

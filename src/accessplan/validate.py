@@ -17,10 +17,11 @@ Nothing is raised: the caller decides what errors and warnings mean.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from accessplan.checks.accounts import check_accounts
 from accessplan.checks.context import Context
@@ -48,6 +49,7 @@ def validate_manifest(
     now: datetime | None = None,
     *,
     state_diagnostics: Iterable[Diagnostic] = (),
+    resources: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Diagnostic]:
     """Every cross-reference problem of ``manifest``, in reading order.
 
@@ -55,6 +57,8 @@ def validate_manifest(
     only by ``policy.max_admin_duration`` for grants with an absolute ``until``;
     without it those are not judged. ``state_diagnostics`` are the warnings only
     state can give (a relative expiry that has passed), merged in as they are.
+    ``resources``: the manifest's desired resources, when the caller (``plan``)
+    has built them already; the access checks build them otherwise.
     """
     from accessplan.access import (
         access_diagnostics,  # the engine is imported only when needed
@@ -63,7 +67,7 @@ def validate_manifest(
     ctx = Context(manifest, resolved, now)
     for rule in RULES:
         rule(ctx)
-    ctx.diagnostics.extend(access_diagnostics(manifest, resolved))
+    ctx.diagnostics.extend(access_diagnostics(manifest, resolved, resources))
     ctx.diagnostics.extend(state_diagnostics)
     return sorted_diagnostics(ctx.diagnostics)
 
@@ -132,7 +136,8 @@ def validate_path(
 
 
 def _state_diagnostics(manifest: Manifest, resolved: Resolved, location: str | None, now: datetime | None) -> list[Diagnostic]:
-    """What only state can tell (a relative expiry that has passed); nothing without a state.
+    """What only state can tell (a relative expiry that has passed, a policy the state
+    will break after the next plan); nothing without a state.
 
     A state that cannot be used is reported as an error at its location: it
     would refuse every plan too.
@@ -147,4 +152,6 @@ def _state_diagnostics(manifest: Manifest, resolved: Resolved, location: str | N
         state = open_backend(location).read(manifest.partner.id)
     except StateError as exc:
         return [Diagnostic("error", Position(location), exc.message, exc.hint, "state")]
-    return stale_grant_diagnostics(manifest, resolved, state, now)
+    from accessplan.policy_check import state_diagnostics as policy_diagnostics
+
+    return stale_grant_diagnostics(manifest, resolved, state, now) + policy_diagnostics(manifest, resolved, state, now)

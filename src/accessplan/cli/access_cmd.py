@@ -2,7 +2,9 @@
 
 ``explain``, ``who-can`` and ``test`` judge the manifest as desired (every
 customer approved, nothing expired: SPEC section 5); ``review`` lists the
-assignments as of ``--now`` (expired POC licenses no longer count). Heavy
+assignments as of ``--now`` (expired POC licenses no longer count), with their
+provenance and status (pending, approved, revoked, expired) from the state
+when there is one. Heavy
 modules are imported inside the commands, so that loading the CLI stays cheap.
 """
 
@@ -127,9 +129,19 @@ def test_cmd(path: str, junit: str | None) -> None:
 @click.pass_context
 def review_cmd(ctx: click.Context, path: str, fmt: str) -> None:
     """The access review: every assignment with its admin flag, products, roles and expiry."""
+    from accessplan.access import AccessModel
+    from accessplan.desired import desired_resources
+    from accessplan.lifecycle import iso, review_statuses
+    from accessplan.loader import load_manifest
+    from accessplan.resolve import resolve
     from accessplan.review import review_csv, review_json, review_rows
+    from accessplan.state import open_backend
 
-    _, _, model = _evaluate(path, settings(ctx).now)
-    # Provenance (granted_at, granted_by, change_ref) and status come from state: not read yet.
-    rows = review_rows(model, statuses=None)
+    s = settings(ctx)
+    manifest = load_manifest(path)
+    desired = desired_resources(manifest, resolve(manifest, now=s.now), s.now)
+    # Provenance (granted_at, granted_by, change_ref) and status come from state, when there is one.
+    state = open_backend(s.state_location(path)).read(partner=manifest.partner.id)
+    statuses = review_statuses(desired, state.resources, iso(s.now)) if state is not None else None
+    rows = review_rows(AccessModel(desired), statuses=statuses)
     out(_json(review_json(rows)) if fmt == "json" else review_csv(rows), nl=fmt == "json")

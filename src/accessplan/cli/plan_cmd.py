@@ -1,8 +1,8 @@
-"""Commands ``plan``, ``apply`` and ``show``: the plan/apply cycle on a state backend.
+"""Commands ``plan``, ``apply``, ``show`` and ``export``: the plan/apply cycle on a state backend.
 
 ``plan`` reads the manifest and the state and shows what would change;
 ``apply`` does the same under the state lock, asks, and writes, or applies a
-saved plan exactly. Heavy modules are imported inside the commands, so that
+saved plan exactly; ``export`` writes a manifest that reproduces the state. Heavy modules are imported inside the commands, so that
 ``accessplan validate`` in a pre-commit hook does not pay for them.
 """
 
@@ -56,12 +56,12 @@ def prepare(path: str, now: Any) -> Prepared:
     with no_gc():
         manifest = load_manifest(path)
         resolved = resolve(manifest, now)
-        diagnostics = validate_manifest(manifest, resolved, now)
+        desired = desired_resources(manifest, resolved, now)
+        diagnostics = validate_manifest(manifest, resolved, now, resources=desired)
         if any(d.severity == "error" for d in diagnostics):
             raise ManifestError(diagnostics)
         for d in diagnostics:
             warn(d.render())
-        desired = desired_resources(manifest, resolved, now)
     policy = manifest.policy
     hours = duration_hours(policy.expiry_warning) if policy is not None else None
     return Prepared(manifest, resolved, desired, hours)
@@ -75,9 +75,11 @@ def _stale_warnings(prepared: Prepared, state: State | None, now: Any) -> None:
 
 
 def _plan(prepared: Prepared, state: State | None, location: str, s: Settings) -> Plan:
+    from accessplan.mssp import finish_plan
     from accessplan.plan import make_plan
 
-    return make_plan(prepared.desired, state, s.now, state_location=location, expiry_warning_hours=prepared.expiry_warning_hours)
+    plan = make_plan(prepared.desired, state, s.now, state_location=location, expiry_warning_hours=prepared.expiry_warning_hours)
+    return finish_plan(plan, state, prepared.desired, prepared.manifest.policy, s.now)  # lifecycle causes and warnings
 
 
 def _render(plan: Plan, fmt: str, color: bool) -> str:
@@ -85,6 +87,10 @@ def _render(plan: Plan, fmt: str, color: bool) -> str:
         from accessplan.render.json_plan import render_plan_json
 
         return render_plan_json(plan)
+    if fmt == "markdown":
+        from accessplan.render.markdown import render_plan_markdown
+
+        return render_plan_markdown(plan)
     from accessplan.render.text import render_plan
 
     return render_plan(plan, color=color)
@@ -93,7 +99,8 @@ def _render(plan: Plan, fmt: str, color: bool) -> str:
 @cli.command("plan")
 @click.argument("path", type=click.Path())
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), metavar="FILE", help="Save the plan, for 'accessplan apply FILE'.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="Output format (markdown: a pull-request comment).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 without changes, 2 with changes (deferred entries are not changes), 1 on error.")
 @state_option
 @click.pass_context
@@ -212,7 +219,7 @@ def apply_command(ctx: click.Context, target: str, auto_approve: bool, force: bo
         if not plan.has_changes:
             out("Nothing to apply: the state is unchanged.")
             return
-        check_plan(plan, current, s.now, options, backend.location)
+        check_plan(plan, current, s.now, options, backend.location, actor=actor)
         _confirm(auto_approve)
         _run_apply(plan, backend, current, s, actor, change_ref, options)
 
@@ -247,3 +254,38 @@ def show_command(ctx: click.Context, fmt: str, state_dir: str | None) -> None:
     from accessplan.render.text import render_state
 
     out(render_state(state, backend.location, color=s.color), nl=False)
+
+
+@cli.command("export")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), metavar="FILE", help="Write the manifest to FILE (default: standard output).")
+@click.option("--schema-ref", default=None, metavar="REF",
+              help="Where the $schema modeline points (default: schemas/accessplan.schema.json).")
+@state_option
+@click.pass_context
+def export_command(ctx: click.Context, out_file: str | None, schema_ref: str | None, state_dir: str | None) -> None:
+    """Write a manifest that reproduces the current state (planning it shows no changes)."""
+    from accessplan.export import DEFAULT_SCHEMA_REF, export_yaml
+    from accessplan.state import open_backend
+
+    s = settings(ctx)
+    backend = open_backend(state_dir or s.state_location(None))
+    state = backend.read()
+    if state is None:
+        raise AccessplanError(f"there is no state at {backend.location}: nothing to export", "give the state with --state DIR")
+    text = export_yaml(state, backend.location, schema_ref=schema_ref or DEFAULT_SCHEMA_REF)
+    if out_file is None:
+        out(text, nl=False)
+        return
+    _write_text(Path(out_file), text)
+    warn(f"Exported the state (serial {state.serial}) to {out_file}. Check it with: accessplan plan {out_file}")
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write whole or not at all: a temporary file beside ``path``, then a rename."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise AccessplanError(f"cannot write {path}: {exc.strerror or exc}", "check the path and its permissions") from None

@@ -1,21 +1,25 @@
-"""Renderers: a plan (or a state) as text for a terminal, or as JSON.
+"""Renderers: a plan (or a state) as text for a terminal, as Markdown, or as JSON.
 
 Each format is one module; the text ones go through jinja2 templates in
 ``accessplan/templates``. Renderers only read plans and states, and return
 strings: printing is the CLI's job. Every user-supplied string that reaches a
 terminal passes :func:`accessplan.errors.sanitize` (the ``s`` filter), so a
 name in a manifest cannot rewrite a reviewer's screen; colour codes are added
-after that, by the ``color`` filter, and only when colour is on.
+after that, by the ``color`` filter, and only when colour is on. In Markdown
+every such string passes :func:`accessplan.render.mdescape.md` (the ``md``
+filter) instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import jinja2
 
 from accessplan.errors import sanitize
+from accessplan.render.mdescape import md
 
 _CODES = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36", "dim": "2"}
 
@@ -39,6 +43,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["s"] = sanitize
+    env.filters["md"] = md
     return env
 
 
@@ -50,3 +55,8 @@ def template(name: str, color: bool) -> Callable[..., str]:
         return tpl.render(color=lambda text, style: paint(str(text), style, color), **context)
 
     return render
+
+
+def macros(name: str) -> Any:
+    """A template's macros, as callables returning strings (for documents assembled in parts)."""
+    return _environment().get_template(name).module

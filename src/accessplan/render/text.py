@@ -3,8 +3,9 @@
 One block per change, ``+ create``, ``~ update``, ``- destroy`` and ``> defer``
 (listed, not applied), with the fields a reviewer needs: every field of a new
 resource, the field-level diff of an update (elements added ``+``, removed
-``-``, values replaced ``old -> new``). Escalations come first, warnings after
-the changes, and the last line is always
+``-``, values replaced ``old -> new``). Escalations come first, then the access
+impact (per account, people whose access changes alike grouped, with counts),
+then the changes, warnings after them, and the last line is always
 ``Plan: A to add, C to change, D to destroy, F deferred.``
 
 Values are shown as JSON (strings quoted), so an empty string, ``null`` and a
@@ -22,6 +23,7 @@ from accessplan.desired import KIND_RANK
 from accessplan.errors import sanitize
 from accessplan.plan import Action, Change, Plan
 from accessplan.render import template
+from accessplan.render.impact_view import by_customer, totals
 from accessplan.specdiff import value_at
 
 SYMBOLS = {
@@ -30,6 +32,9 @@ SYMBOLS = {
     Action.DELETE: ("-", "destroy", "red"),
     Action.DEFER: (">", "defer", "cyan"),
 }
+
+#: Colours of the access-impact lines: gained, lost, changed.
+LINE_STYLES = {"+": "green", "-": "red", "~": "yellow"}
 
 
 def value(data: Any) -> str:
@@ -62,7 +67,8 @@ class Block:
     fields: tuple[FieldLine, ...]
 
 
-def _fields(change: Change) -> list[tuple[str, str, str]]:
+def fields(change: Change) -> list[tuple[str, str, str]]:
+    """``(field, mark, text)`` per line of a change: ``" "`` shown, ``+``/``-`` elements, ``""`` replaced."""
     if change.action is Action.CREATE and change.after is not None:
         return [(name, " ", value(v)) for name, v in sorted(change.after.items())]
     if change.action in (Action.UPDATE, Action.DEFER) and change.before is not None and change.after is not None:
@@ -81,10 +87,10 @@ def _fields(change: Change) -> list[tuple[str, str, str]]:
 
 def block(change: Change) -> Block:
     symbol, verb, style = SYMBOLS[change.action]
-    raw = _fields(change)
+    raw = fields(change)
     width = max((len(sanitize(n)) for n, _, _ in raw), default=0) + 1
-    fields = tuple(FieldLine(f"{sanitize(n) + ':':<{width}}", mark, text) for n, mark, text in raw)
-    return Block(symbol, verb, style, sanitize(change.address), change.reason.value, fields)
+    lines = tuple(FieldLine(f"{sanitize(n) + ':':<{width}}", mark, text) for n, mark, text in raw)
+    return Block(symbol, verb, style, sanitize(change.address), change.reason.value, lines)
 
 
 def summary_line(plan: Plan) -> str:
@@ -98,6 +104,9 @@ def render_plan(plan: Plan, *, color: bool) -> str:
     live = [e for e in plan.escalations if not e.deferred]
     return render(
         plan=plan,
+        impact=by_customer(plan.impact),
+        totals=totals(plan.impact),
+        line_styles=LINE_STYLES,
         blocks=[block(c) for c in plan.changes],
         escalations=plan.escalations,
         live_escalations=len(live),

@@ -1,0 +1,198 @@
+"""The plan as a pull-request comment (``plan --format markdown``).
+
+A reviewer reads it top to bottom and may stop early, so it comes in order of
+importance: the summary, the escalations (what ``apply`` refuses without
+``--allow-escalation``), the access-impact table (each distinct change of
+access once, with how many people it reaches in which accounts), warnings,
+then one collapsible ``<details>`` per account with each person's impact and
+each change.
+
+GitHub refuses comments over 65,536 characters, and a large change would
+otherwise vanish from the pull request altogether. The document is therefore
+assembled part by part against a budget of :data:`LIMIT` characters: the
+summary and the escalations are kept whole (the escalation table is cut only
+if it alone would not fit), then table rows, warnings and details are added
+while they fit, and whatever was left out is named in an explicit
+"Truncated" note pointing at the JSON plan.
+
+Every user-supplied string passes the ``md`` filter
+(:mod:`accessplan.render.mdescape`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from accessplan.desired import split_address
+from accessplan.escalation import KINDS, Escalation
+from accessplan.plan import Action, Change, Plan
+from accessplan.render import macros
+from accessplan.render.impact_view import PeopleGroup, by_change, by_customer, totals
+from accessplan.render.mdescape import size
+from accessplan.render.text import SYMBOLS, fields, summary_line
+
+#: The most a comment may hold (GitHub's limit is 65,536), in UTF-16 code units.
+LIMIT = 65_000
+#: Kept free for the "Truncated" note.
+_RESERVE = 300
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRow:
+    """One person's escalation of one kind, with every account where it happens."""
+
+    user: str
+    kind: str
+    label: str
+    deferred: bool
+    accounts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldItem:
+    name: str
+    mark: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeItem:
+    symbol: str
+    verb: str
+    address: str
+    reason: str
+    fields: tuple[FieldItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDetails:
+    name: str
+    deferred: bool
+    groups: tuple[PeopleGroup, ...]
+    changes: tuple[ChangeItem, ...]
+
+    @property
+    def people(self) -> int:
+        return sum(len(g.users) for g in self.groups)
+
+
+def escalation_rows(escalations: Sequence[Escalation]) -> list[EscalationRow]:
+    """Escalations grouped by (status, person, kind, what): accounts listed, none left out."""
+    found: dict[tuple[bool, str, int, str], list[str]] = {}
+    for e in escalations:
+        found.setdefault((e.deferred, e.user, KINDS.index(e.kind), e.label), []).append(e.customer)
+    return [EscalationRow(user, KINDS[kind], label, deferred, tuple(sorted(set(accounts))))
+            for (deferred, user, kind, label), accounts in sorted(found.items())]
+
+
+def _account_of(change: Change) -> str:
+    kind, account, _ = split_address(change.address)
+    return account if kind not in ("partner", "customer") else change.address.split("/", 1)[1]
+
+
+def account_details(plan: Plan) -> list[AccountDetails]:
+    """Per account (live first): its people's impact and its changes."""
+    changes: dict[str, list[ChangeItem]] = {}
+    for change in plan.changes:
+        symbol, verb, _ = SYMBOLS[change.action]
+        items = tuple(FieldItem(n, m, t) for n, m, t in fields(change))
+        changes.setdefault(_account_of(change), []).append(ChangeItem(symbol, verb, change.address, change.reason.value, items))
+    impact = {c.customer: c for c in by_customer(plan.impact)}
+    partner = plan.partner
+
+    def deferred(account: str) -> bool:
+        """Nothing of the account applies now: its impact waits, and every change of it is deferred."""
+        items = changes.get(account, [])
+        waits = impact[account].deferred if account in impact else bool(items)
+        return waits and all(c.symbol == SYMBOLS[Action.DEFER][0] for c in items)
+
+    out = []
+    for account in sorted(set(changes) | set(impact), key=lambda a: (deferred(a), a != partner, a)):
+        name = f"{account} (partner)" if account == partner else account
+        groups = impact[account].groups if account in impact else ()
+        out.append(AccountDetails(name, deferred(account), groups, tuple(changes.get(account, ()))))
+    return out
+
+
+@dataclass(slots=True)
+class _Document:
+    """Parts of the comment, added while they fit the budget."""
+
+    limit: int
+    parts: list[str] = field(default_factory=list)
+    used: int = 0
+    omitted: list[str] = field(default_factory=list)
+
+    def room(self) -> int:
+        return self.limit - _RESERVE - self.used
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+        self.used += size(text) + 2  # the blank line between parts
+
+    def fits(self, text: str) -> bool:
+        return size(text) + 2 <= self.room()
+
+    def table(self, head: str, rows: Sequence[str], what: str, *, whole: bool = False) -> None:
+        """``head`` and as many rows as fit (all of them if ``whole`` and they fit the hard limit)."""
+        if not rows:
+            return
+        body = [head]
+        used = size(head) + 2
+        budget = self.limit - 2 * _RESERVE - self.used if whole else self.room()
+        kept = 0
+        for row in rows:
+            cost = size(row) + 1
+            if used + cost > budget:
+                break
+            body.append(row)
+            used += cost
+            kept += 1
+        if kept == 0 and not whole:
+            self.omitted.append(f"{len(rows)} {what}")
+            return
+        if kept < len(rows):
+            self.omitted.append(f"{len(rows) - kept} of {len(rows)} {what}")
+        self.add("\n".join(body))
+
+
+def render_plan_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
+    """The comment, at most ``limit`` UTF-16 code units, ending with a newline."""
+    m = macros("plan.md.j2")
+    t = totals(plan.impact)
+    doc = _Document(limit)
+    doc.add(_str(m.summary, plan, summary_line(plan), t, plan.has_changes))
+    if plan.escalations:
+        live = sum(1 for e in plan.escalations if not e.deferred)
+        rows = [_str(m.escalation_row, r) for r in escalation_rows(plan.escalations)]
+        doc.table(_str(m.escalations_head, live, len(plan.escalations) - live), rows, "escalation rows", whole=True)
+    if plan.impact:
+        doc.table(_str(m.impact_head), [_str(m.impact_row, r) for r in by_change(plan.impact)], "access-impact rows")
+    if plan.warnings:
+        text = _str(m.warnings, plan.warnings)
+        if doc.fits(text):
+            doc.add(text)
+        else:
+            doc.omitted.append(f"{len(plan.warnings)} warnings")
+    details = account_details(plan)
+    left = 0
+    for account in details:
+        text = _str(m.details, account)
+        if doc.fits(text):
+            doc.add(text)
+        else:
+            left += 1
+    if left:
+        doc.omitted.append(f"the details of {left} of {len(details)} accounts")
+    if doc.omitted:
+        doc.parts.append(_str(m.truncated, _and(doc.omitted), limit))
+    return "\n\n".join(doc.parts) + "\n"
+
+
+def _str(macro: Callable[..., object], *args: object) -> str:
+    return str(macro(*args)).strip("\n")
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
