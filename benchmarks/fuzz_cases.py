@@ -7,7 +7,9 @@ type, a reference swapped for another name of the manifest or for a near
 miss, an unknown key, a list where a mapping belongs — then write it back as
 YAML in a random style, and perhaps damage the *text* as well (lines dropped,
 repeated or re-indented; tags, anchors, directives, tabs, NULs, byte-order
-marks, bidirectional overrides inserted). The rest are the attacks of SPEC
+marks, bidirectional overrides inserted). *Benign* changes keep most manifests
+valid (hostile display names, flipped flags, dropped optional keys), so the
+plan, apply, test and explain paths see fuzzed data too. The rest are the attacks of SPEC
 section 2 with random sizes, token soup, random Unicode text and random bytes.
 
 A case is a mapping of relative file names to bytes: one file, or a manifest
@@ -16,8 +18,10 @@ directory of several.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +114,28 @@ TOKENS = ["\n", "  ", "- ", ": ", "a", "b", "version", "partner", "customers", "
           "&a", "*a", "!t", "#", "---", "...", "?", "|", ">", "\t", "yes", "~", "users", "id", "email", "x@y.z"]
 
 
+@lru_cache(maxsize=None)
+def _below(n: int) -> st.SearchStrategy[int]:
+    """Integers 0 .. n-1; cached, as Hypothesis checks every new strategy it is given."""
+    return st.integers(0, max(0, n - 1))
+
+
+def _pick(draw: st.DrawFn, items: list[Any] | tuple[Any, ...]) -> Any:
+    return items[draw(_below(len(items)))]
+
+
+BOOLS = st.booleans()
+VOCAB = st.sampled_from(VOCABULARY)
+TRICKIES = st.sampled_from(TRICKY)
+SHORT_TEXT = st.text(max_size=40)
+KEY_TEXT = st.text(max_size=12)
+BITS = st.text(max_size=8)
+SCALARS = st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans(), st.none())
+
+
+ENCODINGS = ("utf-8",) * 12 + ("utf-8-sig", "utf-16", "latin-1")
+
+
 def _nodes(data: Any) -> list[tuple[Any, Any]]:
     """Every (container, key or index) in ``data``, parents first."""
     out: list[tuple[Any, Any]] = []
@@ -137,21 +163,21 @@ def _scalars(data: Any) -> list[Any]:
 
 @st.composite
 def _value(draw: st.DrawFn, names: list[Any]) -> Any:
-    choice = draw(st.integers(0, 5))
+    choice = draw(_below(6))
     if choice == 0 and names:
-        return draw(st.sampled_from(names))
+        return _pick(draw, names)
     if choice == 1 and names:  # a near miss of a real name: "did you mean"
-        name = str(draw(st.sampled_from(names)))
+        name = str(_pick(draw, names))
         if name:
-            i = draw(st.integers(0, len(name) - 1))
-            return name[:i] + name[i + 1 :] if draw(st.booleans()) else name[:i] + name[i].swapcase() + name[i + 1 :]
+            i = draw(_below(len(name)))
+            return name[:i] + name[i + 1 :] if draw(BOOLS) else name[:i] + name[i].swapcase() + name[i + 1 :]
     if choice == 2:
-        return draw(st.sampled_from(VOCABULARY))
+        return draw(VOCAB)
     if choice == 3:
-        return draw(st.text(max_size=40))
+        return draw(SHORT_TEXT)
     if choice == 4:
-        return draw(st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans(), st.none()))
-    return draw(st.sampled_from(TRICKY))
+        return draw(SCALARS)
+    return draw(TRICKIES)
 
 
 @st.composite
@@ -161,23 +187,23 @@ def _mutate_data(draw: st.DrawFn, data: Any) -> Any:
     names = _scalars(data)
     if not nodes:
         return draw(_value(names))
-    container, key = draw(st.sampled_from(nodes))
-    op = draw(st.integers(0, 9))
+    container, key = _pick(draw, nodes)
+    op = draw(_below(10))
     if op == 0:  # drop a key or an item
         del container[key]
     elif op == 1 and isinstance(container, list):  # repeat an item (a duplicate id, user, group...)
-        container.insert(draw(st.integers(0, len(container))), orjson.loads(orjson.dumps(container[key])))
+        container.insert(draw(_below(len(container) + 1)), copy.deepcopy(container[key]))
     elif op == 2 and isinstance(container, dict):  # an unknown or misplaced key
-        container[draw(st.one_of(st.sampled_from(VOCABULARY), st.text(max_size=12)))] = draw(_value(names))
+        container[draw(VOCAB) if draw(BOOLS) else draw(KEY_TEXT)] = draw(_value(names))
     elif op == 3:  # wrap in a list, or a mapping
-        container[key] = [container[key]] if draw(st.booleans()) else {draw(st.sampled_from(VOCABULARY)): container[key]}
+        container[key] = [container[key]] if draw(BOOLS) else {draw(VOCAB): container[key]}
     elif op == 4 and isinstance(container[key], list) and container[key]:  # unwrap
         container[key] = container[key][0]
     elif op == 5 and isinstance(container, list) and len(container) > 1:  # reorder
-        j = draw(st.integers(0, len(container) - 1))
+        j = draw(_below(len(container)))
         container[key], container[j] = container[j], container[key]
     elif op == 6:  # nest deeper than any manifest needs
-        depth = draw(st.integers(1, 80))
+        depth = 1 + draw(_below(80))
         value = container[key]
         for _ in range(depth):
             value = [value]
@@ -191,16 +217,51 @@ def _mutate_data(draw: st.DrawFn, data: Any) -> Any:
     return data
 
 
+HOSTILE_NAMES = [
+    "\u202eevil\u202c", "\x1b[31mred\x1b[0m", "\x1b]8;;http://x\x07link", "tab\there", "new\nline", "\u2066iso\u2069",
+    "zero\u200bwidth", "\ufeffbom", "ﬁnance", "İstanbul", "日本語", "emoji 🛡️", "quote \" and ' both", "back\\slash",
+    "<script>alert(1)</script>", "| pipe | table |", "`code`", "**bold**", "[link](http://x)", "&amp;", "%0A", "::error::x",
+]
+OPTIONAL = {"description", "labels", "logs", "roles", "products", "duration", "until", "platform_admin", "protect",
+            "data_access", "except_customers", "log_sets", "groups", "poc_licenses", "policy", "tests", "timezone",
+            "distribution_list", "restrict", "select", "extends", "users"}
+DURATIONS = ["24h", "48h", "2d", "30d", "720h", "permanent", "1h"]
+
+
+@st.composite
+def _benign(draw: st.DrawFn, data: Any) -> Any:
+    """A change that usually keeps the manifest valid: so the plan, apply, test and explain paths run too."""
+    nodes = _nodes(data)
+    if not nodes:
+        return data
+    container, key = _pick(draw, nodes)
+    value = container[key]
+    op = draw(_below(5))
+    if op == 0 and key in ("name", "description", "first_name", "last_name"):
+        container[key] = _pick(draw, HOSTILE_NAMES)
+    elif op == 1 and isinstance(value, bool):
+        container[key] = not value
+    elif op == 2 and isinstance(container, dict) and key in OPTIONAL:
+        del container[key]
+    elif op == 3 and isinstance(value, list) and len(value) > 1:
+        value.reverse()
+    elif key == "duration":
+        container[key] = _pick(draw, DURATIONS)
+    elif isinstance(container, dict) and "name" in container and isinstance(container["name"], str):
+        container["name"] = _pick(draw, HOSTILE_NAMES)
+    return data
+
+
 def _dump(draw: st.DrawFn, data: Any) -> str:
     try:
         return yaml.dump(
             data,
             Dumper=yaml.CSafeDumper,
-            default_flow_style=draw(st.sampled_from([False, True, None])),
-            sort_keys=draw(st.booleans()),
-            allow_unicode=draw(st.booleans()),
-            width=draw(st.sampled_from([40, 80, 10**6])),
-            indent=draw(st.sampled_from([2, 3, 4])),
+            default_flow_style=_pick(draw, (False, True, None)),
+            sort_keys=draw(BOOLS),
+            allow_unicode=draw(BOOLS),
+            width=_pick(draw, (40, 80, 10**6)),
+            indent=_pick(draw, (2, 3, 4)),
         )
     except (yaml.YAMLError, ValueError, TypeError, RecursionError):
         return json.dumps(data, default=str)
@@ -209,8 +270,8 @@ def _dump(draw: st.DrawFn, data: Any) -> str:
 @st.composite
 def _mutate_text(draw: st.DrawFn, text: str) -> str:
     lines = text.split("\n")
-    op = draw(st.integers(0, 9))
-    i = draw(st.integers(0, max(0, len(lines) - 1)))
+    op = draw(_below(10))
+    i = draw(_below(len(lines)))
     if op == 0:
         del lines[i]
     elif op == 1:
@@ -218,49 +279,49 @@ def _mutate_text(draw: st.DrawFn, text: str) -> str:
     elif op == 2 and i + 1 < len(lines):
         lines[i], lines[i + 1] = lines[i + 1], lines[i]
     elif op == 3:
-        shift = draw(st.integers(-3, 3))
+        shift = draw(_below(7)) - 3
         lines[i] = lines[i][-shift:] if shift < 0 else " " * shift + lines[i]
     elif op in (4, 5):
-        snippet = draw(st.sampled_from(SNIPPETS))
-        at = draw(st.integers(0, len(lines[i])))
+        snippet = _pick(draw, SNIPPETS)
+        at = draw(_below(len(lines[i]) + 1))
         lines[i] = lines[i][:at] + snippet + lines[i][at:]
     elif op == 6:
-        return text[: draw(st.integers(0, len(text)))]
+        return text[: draw(_below(len(text) + 1))]
     elif op == 7:
-        at = draw(st.integers(0, len(text)))
-        return text[:at] + draw(st.text(max_size=8)) + text[at + 1 :]
+        at = draw(_below(len(text) + 1))
+        return text[:at] + draw(BITS) + text[at + 1 :]
     elif op == 8:
-        return text.replace("\n", draw(st.sampled_from(["\r\n", "\r", "\n\n", "\x85"])))
+        return text.replace("\n", _pick(draw, ("\r\n", "\r", "\n\n", "\x85")))
     else:
-        return draw(st.sampled_from(["\ufeff", "%YAML 1.1\n---\n", "%YAML 1.2\n---\n", "---\n", "# c\n", "\n"])) + text
+        return _pick(draw, ("\ufeff", "%YAML 1.1\n---\n", "%YAML 1.2\n---\n", "---\n", "# c\n", "\n")) + text
     return "\n".join(lines)
 
 
 @st.composite
 def _encode(draw: st.DrawFn, text: str) -> bytes:
-    encoding = draw(st.sampled_from(["utf-8"] * 12 + ["utf-8-sig", "utf-16", "latin-1"]))
+    encoding = _pick(draw, ENCODINGS)
     return text.encode(encoding, errors="replace")
 
 
 @st.composite
-def mutated(draw: st.DrawFn, seeds: list[Seed], data_level: bool = True) -> Case:
-    seed = draw(st.sampled_from(seeds))
+def mutated(draw: st.DrawFn, seeds: list[Seed], data_level: bool = True, benign: bool = False) -> Case:
+    seed = _pick(draw, seeds)
     files = dict(seed.files)
-    target = draw(st.sampled_from(sorted(files)))
+    target = _pick(draw, sorted(files))
     text = files[target]
     if data_level:
         data = seed.parsed(target)
-        for _ in range(draw(st.integers(1, 4))):
-            data = draw(_mutate_data(data))
+        for _ in range(1 + draw(_below(4))):
+            data = draw(_benign(data) if benign else _mutate_data(data))
         text = _dump(draw, data)
-    for _ in range(draw(st.integers(0 if data_level else 1, 3))):
+    for _ in range(0 if benign else draw(_below(4)) if data_level else 1 + draw(_below(3))):
         text = draw(_mutate_text(text))
     out = {name: body.encode() for name, body in files.items()}
     out[target] = draw(_encode(text))
-    if len(files) > 1 and draw(st.integers(0, 9)) == 0:  # a file more: partner twice, a hidden file, a nested one
-        extra = draw(st.sampled_from(["again.yaml", ".hidden.yaml", "deep/er/more.yml", "notes.txt"]))
-        out[extra] = out[draw(st.sampled_from(sorted(files)))]
-    kind = "mutated data" if data_level else "mutated text"
+    if len(files) > 1 and draw(_below(10)) == 0:  # a file more: partner twice, a hidden file, a nested one
+        extra = _pick(draw, ("again.yaml", ".hidden.yaml", "deep/er/more.yml", "notes.txt"))
+        out[extra] = out[_pick(draw, sorted(files))]
+    kind = "benign data" if benign else "mutated data" if data_level else "mutated text"
     if len(out) == 1:
         return Case(kind, (("manifest.yaml", next(iter(out.values()))),))
     return Case(kind, tuple(sorted(out.items())))
@@ -269,49 +330,53 @@ def mutated(draw: st.DrawFn, seeds: list[Seed], data_level: bool = True) -> Case
 @st.composite
 def attack(draw: st.DrawFn) -> Case:
     """The hostile inputs of SPEC section 2, with random sizes."""
-    kind = draw(st.integers(0, 6))
+    kind = draw(_below(7))
     if kind == 0:  # billion laughs
-        levels, width = draw(st.integers(2, 12)), draw(st.integers(2, 12))
+        levels, width = 2 + draw(_below(11)), 2 + draw(_below(11))
         lines = ['a0: &a0 ["lol"]'] + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels)]
         text = "\n".join(lines) + "\n"
     elif kind == 1:  # deep nesting, flow or block
-        depth = draw(st.integers(50, 20_000))
-        if draw(st.booleans()):
+        depth = 50 + draw(_below(20_000))
+        if draw(BOOLS):
             text = "[" * depth + "]" * depth + "\n"
         else:
             depth = min(depth, 800)
             text = "".join("  " * i + "k:\n" for i in range(depth)) + "  " * depth + "x\n"
     elif kind == 2:  # one anchor reached through many aliases
-        size, refs = draw(st.integers(1, 2000)), draw(st.integers(1, 2000))
+        size, refs = 1 + draw(_below(2000)), 1 + draw(_below(2000))
         text = f"a: &a [{', '.join(['x'] * size)}]\nb: [{', '.join(['*a'] * refs)}]\n"
     elif kind == 3:  # a long scalar, in a field that exists
-        text = f"version: 1\npartner: {{id: a, name: \"{'x' * draw(st.integers(0, 300_000))}\", region: us}}\n"
+        text = f"version: 1\npartner: {{id: a, name: \"{'x' * draw(_below(300_000))}\", region: us}}\n"
     elif kind == 4:  # many keys
-        text = "version: 1\n" + "".join(f"k{i}: {i}\n" for i in range(draw(st.integers(1, 5_000))))
+        text = "version: 1\n" + "".join(f"k{i}: {i}\n" for i in range(1 + draw(_below(5_000))))
     elif kind == 5:  # a number with many digits (int() refuses over 4,300 digits)
-        digits = draw(st.integers(1, 20_000))
-        text = f"version: {draw(st.sampled_from(['', '-', '0x', '0o', '1.']))}{'7' * digits}\n"
+        digits = 1 + draw(_below(20_000))
+        text = f"version: {_pick(draw, ('', '-', '0x', '0o', '1.'))}{'7' * digits}\n"
     else:  # tags and directives
-        text = draw(st.sampled_from([
+        text = _pick(draw, [
             "a: !!python/object/apply:os.system ['echo owned']\n", "!Foo {a: 1}\n", "%YAML 1.1\n---\na: yes\n",
             "a: !!binary aGk=\n", "--- !!map\na: 1\n", "a: !<tag:yaml.org,2002:str> x\n", "a: !!float 1\n",
-        ]))
+        ])
     return Case("attack", (("manifest.yaml", text.encode()),))
+
+
+RANDOM_BYTES = st.binary(max_size=4096)
+RANDOM_TEXT = st.text(max_size=2000)
+SOUP = st.lists(st.sampled_from(TOKENS), max_size=300)
 
 
 @st.composite
 def noise(draw: st.DrawFn) -> Case:
-    kind = draw(st.integers(0, 2))
+    kind = draw(_below(3))
     if kind == 0:
-        return Case("random bytes", (("manifest.yaml", draw(st.binary(max_size=4096))),))
+        return Case("random bytes", (("manifest.yaml", draw(RANDOM_BYTES)),))
     if kind == 1:
-        return Case("random text", (("manifest.yaml", draw(st.text(max_size=2000)).encode("utf-8", errors="surrogatepass")),))
-    soup = "".join(draw(st.lists(st.sampled_from(TOKENS), max_size=300)))
+        return Case("random text", (("manifest.yaml", draw(RANDOM_TEXT).encode("utf-8", errors="surrogatepass")),))
+    soup = "".join(draw(SOUP))
     return Case("token soup", (("manifest.yaml", soup.encode()),))
 
 
 def cases(seeds: list[Seed]) -> st.SearchStrategy[Case]:
-    """The mix: about 55 % data mutations, 20 % text mutations, 10 % attacks, 15 % noise."""
-    return st.integers(0, 19).flatmap(
-        lambda n: mutated(seeds) if n < 11 else mutated(seeds, data_level=False) if n < 15 else attack() if n < 17 else noise()
-    )
+    """The mix: 40 % data mutations, 25 % benign ones, 15 % text mutations, 10 % attacks, 10 % noise."""
+    table = [mutated(seeds)] * 8 + [mutated(seeds, benign=True)] * 5 + [mutated(seeds, data_level=False)] * 3 + [attack()] * 2 + [noise()] * 2
+    return st.integers(0, len(table) - 1).flatmap(table.__getitem__)

@@ -12,8 +12,8 @@ state each time), ``explain`` and ``test`` runs as a whole process, beside the
 the state) and a bare interpreter. Commands take turns within each run, so a
 noisy neighbour slows all of them alike and the ratios hold. Reported: the
 median wall time, and the peak resident memory of each child (``ru_maxrss``
-from :func:`os.wait4`; this script stays small so that the figure, which a
-child inherits from its parent at fork, is the child's own).
+from :func:`os.wait4`, taken by a small launcher so that the figure is the
+child's own: see ``measure.py``).
 
 The *naive design* (``naive.py``: ruamel round-trip load and a DeepDiff of the
 whole documents) runs once per size and is stopped at ``--naive-cap`` seconds
@@ -41,6 +41,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from measure import measured  # noqa: E402
 NOW = "2026-11-23T09:00:00Z"  # drift.NOW, repeated: importing drift would load accessplan here
 SIZES = ("small", "medium", "large")
 COMMANDS = ("validate", "plan", "apply", "explain", "test")
@@ -93,25 +96,9 @@ def accessplan() -> list[str]:
 
 
 def timed(argv: list[str], *, cwd: Path, timeout: float | None = None) -> tuple[Sample, str, str]:
-    """Run ``argv`` as a child; its wall time, peak RSS (from wait4) and output."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        deadline = None if timeout is None else started + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if deadline else 0)
-            if pid:
-                break
-            if deadline and time.perf_counter() > deadline:
-                proc.send_signal(signal.SIGKILL)
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
-        out.seek(0)
-        err.seek(0)
-        return Sample(elapsed, usage.ru_maxrss / 1024, proc.returncode), out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    """Run ``argv`` as its own process; its wall time, own peak RSS and output (see ``measure.py``)."""
+    m = measured(argv, cwd=cwd, timeout=timeout)
+    return Sample(m.seconds, m.rss_mb, m.code), m.out, m.err
 
 
 def generate(size: str, work: Path, seed: int) -> dict[str, str]:

@@ -11,6 +11,8 @@ fresh state), ``plan`` again (against that state), ``test`` and ``explain``.
 - A hang is a case running past ``timeout`` seconds (a SIGALRM timer in the
   worker), or a worker that stops making progress altogether (stuck in C:
   the parent kills it after ``4 x timeout`` and starts another).
+- An output that carries a control character or a bidirectional override
+  (which a user-supplied name must never bring to a terminal) is a failure too.
 - Memory is capped per worker (``RLIMIT_AS``): an unbounded allocation fails
   with MemoryError, which the CLI reports as exit 3, so it counts too.
 
@@ -25,6 +27,7 @@ import contextlib
 import io
 import multiprocessing as mp
 import os
+import re
 import resource
 import shutil
 import signal
@@ -37,6 +40,9 @@ from typing import Any
 from trial_common import NOW, Trial
 
 BATCH = 250
+# What must never reach a terminal from user-supplied strings (SPEC section 6):
+# control characters other than tab and newline, and bidirectional overrides.
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
 MEMORY_LIMIT = 3 * 1024**3
 MAX_SLOTS = 64  # workers started in all, replacements of stuck ones included
 
@@ -76,7 +82,7 @@ def _first_user(path: Path) -> str:
 
 
 def run_case(case: Any, scratch: Path, timeout: float) -> tuple[str, str]:
-    """(outcome, detail): outcome is "valid", "invalid", "traceback" or "hang"."""
+    """(outcome, detail): "valid", "invalid", "traceback", "hang" or "unsanitized" (a control character in the output)."""
     path = _write_case(case, scratch / "case")
     state = scratch / "state"
     shutil.rmtree(state, ignore_errors=True)
@@ -90,6 +96,8 @@ def run_case(case: Any, scratch: Path, timeout: float) -> tuple[str, str]:
             transcript.append(f"$ accessplan {' '.join(args)}\n[exit {code}]\n{output}")
             if code not in (0, 1, 2) or "Traceback" in output:
                 return "traceback", "\n".join(transcript)
+            if UNSAFE.search(output):
+                return "unsanitized", "\n".join(transcript)
             if i == 0 and code == 0:
                 outcome = "valid"
                 s = ["--state", str(state)]
@@ -146,7 +154,7 @@ def _worker(index: int, count: int, seed: int, scratch: Path, failures: Path, ti
             progress[index * 2 + 1] = stats["cases"]
             if elapsed > slowest[0]:
                 slowest = (elapsed, case.kind)
-            if outcome in ("traceback", "hang"):
+            if outcome in ("traceback", "hang", "unsanitized"):
                 where = failures / f"worker{index}-{stats['cases']:06d}-{outcome}"
                 shutil.copytree(scratch / "case", where / "input", dirs_exist_ok=True)
                 (where / "output.txt").write_text(detail, encoding="utf-8", errors="replace")
@@ -226,9 +234,10 @@ def fuzz_trial(root: Path, count: int, workers: int = 2, timeout: float = 10.0, 
         for e in r["examples"]:
             trial.fail(e)
     trial.runs = stats["cases"] + stuck
-    trial.failures = stats["traceback"] + stats["hang"] + stuck + deaths
+    trial.failures = stats["traceback"] + stats["hang"] + stats["unsanitized"] + stuck + deaths
     trial.facts["tracebacks"] = stats["traceback"]
     trial.facts["hangs"] = stats["hang"] + stuck
+    trial.facts["unsanitized outputs"] = stats["unsanitized"]
     trial.facts["valid"] = stats["valid"]
     trial.facts["invalid"] = stats["invalid"]
     trial.facts["slowest case"] = f"{slowest[0]:.2f} s ({slowest[1]})"
@@ -243,10 +252,9 @@ def tempfile_dir(parent: Path) -> str:
     return tempfile.mkdtemp(prefix="accessplan-fuzz-", dir=parent)
 
 
-if __name__ == "__main__":  # a quick run: python benchmarks/trial_fuzz.py [COUNT]
-    import tempfile
-
+if __name__ == "__main__":  # a quick run: python benchmarks/trial_fuzz.py [COUNT [DIR]]
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    with tempfile.TemporaryDirectory() as tmp:
-        result = fuzz_trial(Path(tmp), int(sys.argv[1]) if len(sys.argv) > 1 else 500)
-        print(result)
+    out = Path(sys.argv[2] if len(sys.argv) > 2 else tempfile_dir(Path("/tmp")))
+    result = fuzz_trial(out, int(sys.argv[1]) if len(sys.argv) > 1 else 500)
+    print(result)
+    print(f"failing cases, if any, are under {out / 'failures'}")

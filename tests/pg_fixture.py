@@ -10,9 +10,10 @@ PostgreSQL refuses to run as root; as root the cluster runs as Debian's
 ``postgresql`` package, which ``make test`` installs when missing
 (``scripts/ensure-debs.sh``); without them the tests fail, they are not skipped.
 
-The fixture is imported by more than one test module; pytest then keeps one
-fixture definition per module, so the cluster itself is shared through a
-reference count here and started only once per session.
+Test modules load it with ``pytest_plugins = ["pg_fixture"]``. Should one
+import the fixtures instead, pytest keeps one fixture definition per module:
+the cluster itself is shared through a reference count, so it still starts
+only once per session.
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 import pytest
+
+from accessplan.pglocation import parse_location
 
 _SETTINGS = {
     "listen_addresses": "127.0.0.1",
@@ -103,7 +107,7 @@ class Cluster:
                          "--locale=C", "--no-sync", "--no-instructions")
         if done.returncode:
             raise RuntimeError(f"initdb failed: {done.stderr.strip()}")
-        for attempt in range(3):  # the free port may be taken between choosing and binding it
+        for _ in range(3):  # the free port may be taken between choosing and binding it
             self.port = _free_port()
             options = " ".join(f"-c {k}={v}" for k, v in _SETTINGS.items())
             done = self._run(os.path.join(self.bindir, "pg_ctl"), "-D", data, "-l", os.path.join(self.root, "server.log"), "-w", "-t", "60",
@@ -113,7 +117,7 @@ class Cluster:
                 return
         with open(os.path.join(self.root, "server.log"), encoding="utf-8", errors="replace") as fh:
             log = fh.read()[-2000:]
-        raise RuntimeError(f"pg_ctl start failed after {attempt + 1} attempts: {done.stderr.strip()}\n{log}")
+        raise RuntimeError(f"pg_ctl start failed 3 times: {done.stderr.strip()}\n{log}")
 
     def _watch(self) -> None:
         """Stop the server even if this test process is killed before its teardown runs."""
@@ -133,11 +137,17 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-_shared: dict[str, object] = {"cluster": None, "users": 0}
+@dataclass
+class _Shared:
+    cluster: Cluster | None = None
+    users: int = 0
+
+
+_shared = _Shared()
 
 
 def _acquire() -> Cluster:
-    if _shared["cluster"] is None:
+    if _shared.cluster is None:
         bindir = _bindir()
         run_as = None
         root = tempfile.mkdtemp(prefix="accessplan-pg-")
@@ -151,18 +161,16 @@ def _acquire() -> Cluster:
         except BaseException:
             shutil.rmtree(root, ignore_errors=True)
             raise
-        _shared["cluster"] = cluster
-    _shared["users"] = int(str(_shared["users"])) + 1
-    cluster = _shared["cluster"]
-    assert isinstance(cluster, Cluster)
-    return cluster
+        _shared.cluster = cluster
+    _shared.users += 1
+    return _shared.cluster
 
 
 def _release() -> None:
-    _shared["users"] = int(str(_shared["users"])) - 1
-    cluster = _shared["cluster"]
-    if _shared["users"] == 0 and isinstance(cluster, Cluster):
-        _shared["cluster"] = None
+    _shared.users -= 1
+    cluster = _shared.cluster
+    if _shared.users == 0 and cluster is not None:
+        _shared.cluster = None
         cluster.stop()
 
 
@@ -176,7 +184,26 @@ def pg_cluster() -> Iterator[Cluster]:
         _release()
 
 
-@pytest.fixture()
-def pg_url(pg_cluster: Cluster) -> str:
-    """The URL of a fresh, empty database on the session's server."""
+@pytest.fixture(scope="session")
+def pg_database(pg_cluster: Cluster) -> str:
+    """One database for the session's tests; each test works in a schema of its own."""
     return pg_cluster.database()
+
+
+@pytest.fixture()
+def pg_url(pg_database: str) -> str:
+    """A state URL of the test's own, empty schema (``?schema=t_...``): cheaper than a database per test."""
+    return f"{pg_database}?schema=t_{uuid.uuid4().hex[:12]}"
+
+
+def connect(url: str) -> psycopg.Connection[tuple[Any, ...]]:
+    """A plain connection to a state URL's database, its search_path set to the URL's schema."""
+    where = parse_location(url)
+    return psycopg.connect(where.conninfo, autocommit=True, options=f"-csearch_path={where.schema}")
+
+
+def sql(url: str, query: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Run one statement beside the backend; table names resolve in the URL's schema."""
+    with connect(url) as conn:
+        cur = conn.execute(query.encode(), args)
+        return cur.fetchall() if cur.description else []

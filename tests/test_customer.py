@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from mssp_fixtures import ALICE, BOB, T0, T1, apply_ok, bootstrap, changes, cli, jsonl, manifest, plan_json  # noqa: F401
+from mssp_fixtures import BOB, T1, apply_ok, bootstrap, changes, cli, jsonl, manifest, plan_json  # noqa: F401
 from plan_helpers import Cli
 
 from accessplan.state import open_backend

@@ -16,13 +16,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 import pytest
 
-pytest.register_assert_rewrite("backend_conformance")
+pytest_plugins = ["pg_fixture"]  # the PostgreSQL server: fixtures pg_cluster, pg_url
+pytest.register_assert_rewrite("backend_conformance", "pg_fixture")
 
 from backend_conformance import LINEAGE, NOW, PARTNER, audit, child, commit, holder, make_state  # after the rewrite hook
-from pg_fixture import pg_cluster, pg_url  # noqa: F401  (fixtures)
+from pg_fixture import Cluster, connect, sql
 
 from accessplan.errors import StateError
 from accessplan.pglocation import parse_location
@@ -44,8 +44,18 @@ class Where:
     location: str
 
 
+def located(location: str) -> Any:
+    """A stand-in for a conformance harness, for ``child()`` and ``holder()``."""
+    return Where(location)
+
+
 def pinned(url: str, partner: str = PARTNER) -> str:
-    return f"{url}?partner={partner}"
+    """``url`` pinned to one partner's state."""
+    return f"{url}&partner={partner}"
+
+
+def schema_of(url: str) -> str:
+    return parse_location(url).schema
 
 
 def backend(location: str) -> PgBackend:
@@ -54,15 +64,9 @@ def backend(location: str) -> PgBackend:
     return opened
 
 
-def sql(url: str, query: str, *args: Any) -> list[tuple[Any, ...]]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(query, args)  # type: ignore[arg-type]
-        return cur.fetchall() if cur.description else []
-
-
 def advisory_locks(url: str, partner: str = PARTNER) -> list[int]:
     """Server pids of the sessions holding the partner's advisory lock."""
-    unsigned = lock_key("accessplan", partner) & 0xFFFF_FFFF_FFFF_FFFF
+    unsigned = lock_key(schema_of(url), partner) & 0xFFFF_FFFF_FFFF_FFFF
     query = ("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid::bigint = %s AND objid::bigint = %s "
              "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
     return [r[0] for r in sql(url, query, unsigned >> 32, unsigned & 0xFFFF_FFFF)]
@@ -100,7 +104,7 @@ def test_a_bad_url_parameter_is_refused(url: str, message: str, hint: str) -> No
     assert caught.value.render() == f"error: {message} (hint: {hint})"
 
 
-def test_a_failed_connection_never_shows_the_password(pg_cluster: Any) -> None:  # noqa: F811
+def test_a_failed_connection_never_shows_the_password(pg_cluster: Cluster) -> None:
     port = pg_cluster.port
     with pytest.raises(StateError) as caught:
         backend(f"postgresql://postgres:s3cret@127.0.0.1:{port}/no_such_db").read(PARTNER)
@@ -118,24 +122,24 @@ def test_a_failed_connection_never_shows_the_password(pg_cluster: Any) -> None: 
 def test_reading_an_empty_database_creates_nothing_and_the_first_lock_creates_the_schema(pg_url: str) -> None:
     b = backend(pinned(pg_url))
     assert (b.read(PARTNER), b.audit_log(), b.outbox()) == (None, [], [])
-    assert sql(pg_url, "SELECT to_regclass('accessplan.states')") == [(None,)]
+    assert sql(pg_url, "SELECT to_regclass('states')") == [(None,)]
     with b.lock(operation="apply", actor=None, timeout=0):
         pass
-    assert sql(pg_url, "SELECT version FROM accessplan.schema_version") == [(SCHEMA_VERSION,)]
-    tables = sql(pg_url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'accessplan' ORDER BY 1")
+    assert sql(pg_url, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+    tables = sql(pg_url, "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1", schema_of(pg_url))
     assert [t[0] for t in tables] == ["audit", "lock_holders", "outbox", "schema_version", "states"]
 
 
-def test_init_creates_then_finds_the_tables(pg_url: str) -> None:
-    assert backend(pg_url).init() == (None, SCHEMA_VERSION)
-    assert backend(pg_url).init() == (SCHEMA_VERSION, SCHEMA_VERSION)
-    assert backend(f"{pg_url}?schema=team_b").init() == (None, SCHEMA_VERSION)
-    assert sql(pg_url, "SELECT count(*) FROM team_b.schema_version") == [(1,)]
+def test_init_creates_then_finds_the_tables_in_the_default_schema(pg_cluster: Cluster) -> None:
+    url = pg_cluster.database()
+    assert backend(url).init() == (None, SCHEMA_VERSION)
+    assert backend(url).init() == (SCHEMA_VERSION, SCHEMA_VERSION)
+    assert sql(url, "SELECT version FROM accessplan.schema_version") == [(SCHEMA_VERSION,)]
 
 
 def test_a_schema_migrated_by_a_newer_accessplan_is_refused(pg_url: str) -> None:
     backend(pg_url).init()
-    sql(pg_url, "INSERT INTO accessplan.schema_version (version) VALUES (%s)", SCHEMA_VERSION + 1)
+    sql(pg_url, "INSERT INTO schema_version (version) VALUES (%s)", SCHEMA_VERSION + 1)
     for attempt in (lambda: backend(pg_url).read(PARTNER), lambda: backend(pg_url).init()):
         with pytest.raises(StateError) as caught:
             attempt()
@@ -157,7 +161,7 @@ def test_a_lost_race_is_refused_as_stale_even_when_the_lock_was_bypassed(pg_url:
         assert current is not None
         # Another writer commits serial 2 behind the lock's back.
         other = make_state(2, count=1).to_bytes().decode()
-        sql(pg_url, "UPDATE accessplan.states SET document = %s::jsonb, serial = 2 WHERE partner = %s", other, PARTNER)
+        sql(pg_url, "UPDATE states SET document = %s::jsonb, serial = 2 WHERE partner = %s", other, PARTNER)
         with pytest.raises(StateError) as caught:
             b.commit(make_state(2, count=7), expected=(current.lineage, current.serial), audit=audit(2))
     assert caught.value.render() == (
@@ -171,26 +175,26 @@ def test_a_lost_race_is_refused_as_stale_even_when_the_lock_was_bypassed(pg_url:
 def test_a_row_edited_by_hand_behind_its_columns_is_not_overwritten(pg_url: str) -> None:
     b = backend(pinned(pg_url))
     commit(b, make_state(1), None)
-    sql(pg_url, "UPDATE accessplan.states SET document = jsonb_set(document, '{serial}', '5') WHERE partner = %s", PARTNER)
+    sql(pg_url, "UPDATE states SET document = jsonb_set(document, '{serial}', '5') WHERE partner = %s", PARTNER)
     label = f"{pinned(pg_url)} (partner {PARTNER})"
     with pytest.raises(StateError) as caught:
         commit(b, make_state(2), (LINEAGE, 1))
     assert caught.value.render() == f"error: {label}: the row's lineage and serial columns disagree with its document (hint: {UNREADABLE})"
-    assert sql(pg_url, "SELECT serial, document -> 'serial' FROM accessplan.states") == [(1, 5)]
+    assert sql(pg_url, "SELECT serial, document -> 'serial' FROM states") == [(1, 5)]
 
 
 def test_a_commit_that_fails_half_way_stores_nothing(pg_url: str) -> None:
     """The outbox insert fails (jsonb holds no NUL character) after the state row was updated: all of it is rolled back."""
     b = backend(pinned(pg_url))
     commit(b, make_state(1), None)
-    before = sql(pg_url, "SELECT serial, document, backup FROM accessplan.states")
+    before = sql(pg_url, "SELECT serial, document, backup FROM states")
     with pytest.raises(StateError) as caught:
         commit(b, make_state(2), (LINEAGE, 1), [{"event": "access_granted", "user": "bad\x00@acme.example"}])
     assert caught.value.render() == (
         f"error: could not write state ({pinned(pg_url)}): unsupported Unicode escape sequence "
         "(hint: the state is unchanged; fix the problem, then apply again)"
     )
-    assert sql(pg_url, "SELECT serial, document, backup FROM accessplan.states") == before
+    assert sql(pg_url, "SELECT serial, document, backup FROM states") == before
     assert (b.audit_log(), b.outbox()) == ([audit(1)], [])
 
 
@@ -198,9 +202,9 @@ def test_state_audit_and_outbox_are_written_in_one_transaction(pg_url: str) -> N
     b = backend(pinned(pg_url))
     notes = [{"customer": "globex", "event": "access_granted", "serial": 1, "user": f"u{i}@acme.example"} for i in range(3)]
     commit(b, make_state(1), None, notes)
-    rows = sql(pg_url, "SELECT xmin::text FROM accessplan.states UNION ALL SELECT xmin::text FROM accessplan.audit UNION ALL SELECT xmin::text FROM accessplan.outbox")
+    rows = sql(pg_url, "SELECT xmin::text FROM states UNION ALL SELECT xmin::text FROM audit UNION ALL SELECT xmin::text FROM outbox")
     assert len(rows) == 5 and len({r[0] for r in rows}) == 1
-    assert sql(pg_url, "SELECT partner, serial FROM accessplan.outbox ORDER BY id") == [(PARTNER, 1)] * 3
+    assert sql(pg_url, "SELECT partner, serial FROM outbox ORDER BY id") == [(PARTNER, 1)] * 3
     assert b.outbox() == notes
 
 
@@ -212,18 +216,18 @@ def test_the_lock_is_held_by_one_dedicated_session_named_in_the_holder_table(pg_
     with b.lock(operation="customer approve", actor="carol@acme.example", timeout=0, now=NOW):
         b.read(PARTNER)
         sessions = advisory_locks(pg_url)
-        holders = sql(pg_url, "SELECT actor, host, pid, operation, since, backend_pid FROM accessplan.lock_holders")
+        holders = sql(pg_url, "SELECT actor, host, pid, operation, since, backend_pid FROM lock_holders")
     assert len(sessions) == 1
     assert holders == [("carol@acme.example", socket.gethostname(), os.getpid(), "customer approve", "2026-11-23T09:00:00Z", sessions[0])]
     assert advisory_locks(pg_url) == []
-    assert sql(pg_url, "SELECT count(*) FROM accessplan.lock_holders") == [(0,)]
+    assert sql(pg_url, "SELECT count(*) FROM lock_holders") == [(0,)]
 
 
 def test_a_lock_held_by_a_session_that_recorded_nothing_is_not_blamed_on_a_stale_row(pg_url: str) -> None:
     backend(pinned(pg_url)).init()
-    sql(pg_url, "INSERT INTO accessplan.lock_holders VALUES (%s, 'gone@acme.example', 'elsewhere', 1, 'apply', '2026-01-01T00:00:00Z', 1)", PARTNER)
-    with psycopg.connect(pg_url, autocommit=True) as other:
-        other.execute("SELECT pg_advisory_lock(%s)", (lock_key("accessplan", PARTNER),))
+    sql(pg_url, "INSERT INTO lock_holders VALUES (%s, 'gone@acme.example', 'elsewhere', 1, 'apply', '2026-01-01T00:00:00Z', 1)", PARTNER)
+    with connect(pg_url) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (lock_key(schema_of(pg_url), PARTNER),))
         with pytest.raises(StateError) as caught, backend(pinned(pg_url)).lock(operation="apply", actor=None, timeout=0):
             pytest.fail("the lock is held by another session")
     assert caught.value.render() == f"error: state is locked by another process (it has not said who yet) (hint: {LOCK_HINT})"
@@ -236,7 +240,7 @@ def test_lock_timeout_is_honoured_through_the_cli(pg_url: str, tmp_path: Any) ->
 
     manifest = tmp_path / "m.yaml"
     manifest.write_text(big_manifest(3, 1, "Solo"), encoding="utf-8")
-    with holder(Where(pinned(pg_url, "acme")), actor="holder@acme.example") as proc:
+    with holder(located(pinned(pg_url, "acme")), actor="holder@acme.example") as proc:
         started = time.monotonic()
         waiter = subprocess.run(accessplan_cmd("apply", str(manifest), "--state", pg_url, "--auto-approve", "--lock-timeout", "0.5"),
                                 check=False, capture_output=True, text=True, timeout=60)
@@ -268,7 +272,7 @@ def test_losing_the_lock_session_is_reported_at_release(pg_url: str) -> None:
 
 
 def test_a_killed_holders_session_ends_and_takes_the_lock_with_it(pg_url: str) -> None:
-    with holder(Where(pinned(pg_url))) as proc:
+    with holder(located(pinned(pg_url))) as proc:
         [session] = advisory_locks(pg_url)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -278,9 +282,9 @@ def test_a_killed_holders_session_ends_and_takes_the_lock_with_it(pg_url: str) -
         assert advisory_locks(pg_url) == []
         assert sql(pg_url, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", session) == [(0,)]
         # Its holder row is left behind, and is no lock: the next holder takes over.
-        assert sql(pg_url, "SELECT pid FROM accessplan.lock_holders") == [(proc.pid,)]
+        assert sql(pg_url, "SELECT pid FROM lock_holders") == [(proc.pid,)]
         with backend(pinned(pg_url)).lock(operation="apply", actor="bob@acme.example", timeout=0):
-            assert sql(pg_url, "SELECT actor FROM accessplan.lock_holders") == [("bob@acme.example",)]
+            assert sql(pg_url, "SELECT actor FROM lock_holders") == [("bob@acme.example",)]
 
 
 # -- partners -----------------------------------------------------------------------------
@@ -308,19 +312,23 @@ def test_several_partners_share_a_database_each_with_its_own_state(pg_url: str) 
         backend(pg_url).read()
     assert caught.value.render() == (
         f"error: {pg_url} holds the states of several partners (acme-mssp, initech-mssp); which one is meant? "
-        f"(hint: name it in the URL, e.g. {pg_url}?partner=acme-mssp)"
+        f"(hint: name it in the URL, e.g. {pg_url}&partner=acme-mssp)"
     )
     assert backend(pinned(pg_url, "initech-mssp")).read() == make_state(1, partner="initech-mssp")
     assert [r["serial_after"] for r in backend(pinned(pg_url, "acme-mssp")).audit_log()] == [1]
 
 
 def test_a_url_pinned_to_one_partner_refuses_another_partners_state(pg_url: str) -> None:
+    expected = (
+        f"error: {pinned(pg_url)} is the state of partner 'acme-mssp', not of partner 'initech-mssp' "
+        "(hint: point --state at this partner's state (partner= in the URL names whose state it is))"
+    )
+    with pytest.raises(StateError) as caught:
+        backend(pinned(pg_url, "acme-mssp")).read("initech-mssp")  # before any state exists: plan says so already
+    assert caught.value.render() == expected
     with pytest.raises(StateError) as caught:
         commit(backend(pinned(pg_url, "acme-mssp")), make_state(1, partner="initech-mssp"), None)
-    assert caught.value.render() == (
-        f"error: {pinned(pg_url)} (partner acme-mssp) is partner 'acme-mssp's state; this one belongs to partner 'initech-mssp' "
-        "(hint: point --state at this partner's state)"
-    )
+    assert caught.value.render() == expected
     assert backend(pg_url).read() is None
 
 
@@ -330,8 +338,8 @@ def test_a_url_pinned_to_one_partner_refuses_another_partners_state(pg_url: str)
 def test_8_processes_x_50_applies_lose_no_update(pg_url: str) -> None:
     writers, rounds = 8, 50
     commit(backend(pinned(pg_url)), State(LINEAGE, 0, PARTNER, {}), None)
-    where = Where(pinned(pg_url))
-    procs = [child(where, "bump", f"w{i}", str(rounds)) for i in range(writers)]  # type: ignore[arg-type]
+    where = located(pinned(pg_url))
+    procs = [child(where, "bump", f"w{i}", str(rounds)) for i in range(writers)]
     for proc in procs:
         assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
     for proc in procs:

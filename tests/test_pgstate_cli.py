@@ -14,10 +14,11 @@ from typing import Any
 import orjson
 import pytest
 
-pytest.register_assert_rewrite("backend_conformance")
+pytest_plugins = ["pg_fixture"]  # the PostgreSQL server: fixtures pg_cluster, pg_url
+pytest.register_assert_rewrite("backend_conformance", "pg_fixture")
 
 from backend_conformance import LINEAGE, PARTNER, audit, make_state  # after the rewrite hook
-from pg_fixture import pg_cluster, pg_url  # noqa: F401  (fixtures)
+from pg_fixture import sql
 from plan_helpers import T0, accessplan_cmd, big_manifest
 
 from accessplan.cli import main
@@ -83,7 +84,7 @@ def test_a_saved_plan_is_refused_once_the_state_moved_on(pg_url: str, tmp_path: 
     assert run(capsys, "apply", str(first), "--state", pg_url, "--auto-approve", "--allow-escalation")[0] == 0
     saved = tmp_path / "plan.bin"
     assert run(capsys, "plan", str(second), "--state", pg_url, "--out", str(saved))[0] == 0
-    assert run(capsys, "apply", str(first).replace("a.yaml", "b.yaml"), "--state", pg_url, "--auto-approve")[0] == 0
+    assert run(capsys, "apply", str(second), "--state", pg_url, "--auto-approve")[0] == 0
     code, _, err = run(capsys, "apply", str(saved), "--state", pg_url)
     assert code == 1
     assert err.startswith("error: the plan is stale: it was made against state serial 1, the state is now at serial 2")
@@ -204,3 +205,14 @@ def test_migrate_refuses_what_it_cannot_do(pg_url: str, tmp_path: Path, capsys: 
     values: dict[str, Any] = {"empty": tmp_path / "empty", "pg": pg_url}
     assert run(capsys, "state", "migrate", *(a.format(**values) for a in args)) == (1, "", message.format(**values))
     assert open_backend(pg_url).read() is None
+
+
+def test_migrate_refuses_a_database_holding_another_history_of_the_partner(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = json_source(tmp_path / "json")
+    open_backend(pg_url).init()  # type: ignore[attr-defined]
+    sql(pg_url, "INSERT INTO audit (partner, serial, record) VALUES (%s, 7, '{\"serial_after\": 7}')", PARTNER)
+    assert run(capsys, "state", "migrate", "--from", str(source), "--to", pg_url) == (
+        1, "", f"error: {pg_url} (partner {PARTNER}) already holds 1 audit records of another history "
+        "(hint: migrate into a location that holds nothing of this partner)\n",
+    )
+    assert open_backend(pg_url).read(PARTNER) is None  # the state row went back with the transaction

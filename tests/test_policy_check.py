@@ -7,7 +7,7 @@ from pathlib import Path
 from mssp_fixtures import GLOBEX, GRANTS, PARTNER, T1, T2, apply_ok, bootstrap, cli, manifest, plan_json  # noqa: F401
 from plan_helpers import Cli, write_manifest
 
-from accessplan.policy_check import findings
+from accessplan.policy_check import findings, granted_from_desired
 
 REVOKED = (
     "customer 'globex' will keep 0 live platform-admin assignments, fewer than policy min_platform_admins_per_customer (1): "
@@ -65,18 +65,26 @@ def test_pending_customers_and_manifests_without_the_policy_are_left_alone(cli: 
     assert plan_json(cli, manifest)["warnings"] == []
 
 
-def test_findings_count_live_admin_assignments_only() -> None:
+def test_findings_follow_the_joins_rules_for_admin_assignments() -> None:
     from accessplan.model import Policy
 
-    after = {
+    def admin(expiry: str) -> dict[str, object]:
+        return {"expiry": expiry, "platform_admin": True}
+
+    state = {
         "customer/globex": {"spec": {}, "status": {"relationship": "approved"}},
-        "assignment/globex/a@x": {"spec": {"platform_admin": True}, "status": {"expires_at": "2026-11-23T10:00:00Z"}},
-        "assignment/globex/b@x": {"spec": {"platform_admin": True}, "status": {"tombstone": "expired"}},
-        "assignment/globex/c@x": {"spec": {"platform_admin": False}, "status": {}},
+        "assignment/globex/a@x": {"spec": admin("1h"), "status": {"expires_at": "2026-11-23T10:00:00Z"}},
+        "assignment/globex/b@x": {"spec": admin("1h"), "status": {"tombstone": "expired"}},
     }
-    desired = {f"assignment/globex/{u}@x": {"platform_admin": u != "c"} for u in "abc"}
+    desired = {"customer/globex": {"poc": None}, "assignment/globex/a@x": admin("1h"), "assignment/globex/b@x": admin("1h")}
     policy = Policy(min_platform_admins_per_customer=1)
-    assert findings(after, desired, policy, "2026-11-23T09:00:00Z") == []
-    [found] = findings(after, desired, policy, "2026-11-23T10:00:00Z")
+    assert findings(granted_from_desired(desired), state, policy, "2026-11-23T09:00:00Z") == []  # a@x still runs
+    [found] = findings(granted_from_desired(desired), state, policy, "2026-11-23T10:00:00Z")
     assert found.message.endswith("the admin access of a@x, b@x has expired")
-    assert findings(after, desired, None, "2026-11-23T10:00:00Z") == []
+    renewed = {**desired, "assignment/globex/b@x": admin("2h")}  # a new duration grants b@x afresh
+    assert findings(granted_from_desired(renewed), state, policy, "2026-11-23T10:00:00Z") == []
+    ended = {**desired, "assignment/globex/c@x": admin("2026-11-23T09:30:00Z")}  # an until that has passed grants nothing
+    assert findings(granted_from_desired(ended), state, policy, "2026-11-23T10:00:00Z")[0].message.endswith("the admin access of a@x, b@x, c@x has expired")
+    new_poc = {"customer/initech": {"poc": {"products": ["InsightIDR"]}}, "assignment/initech/a@x": admin("permanent")}
+    assert findings(granted_from_desired(new_poc), {}, policy, "2026-11-23T10:00:00Z") == []  # created approved, its first user live at once
+    assert findings(granted_from_desired(desired), state, None, "2026-11-23T10:00:00Z") == []

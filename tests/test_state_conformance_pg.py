@@ -1,8 +1,8 @@
 """The backend contract (backend_conformance.py), run against the PostgreSQL backend.
 
-A real server (pg_fixture.py), a fresh database per test, inspected with SQL
-beside the backend. The location pins the partner (``?partner=acme-mssp``), as
-a state directory belongs to one partner.
+A real server (pg_fixture.py), a fresh schema per test (``?schema=t_...``),
+inspected with SQL beside the backend. The location pins the partner
+(``&partner=acme-mssp``), as a state directory belongs to one partner.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import orjson
 import psycopg
 import pytest
 
-pytest.register_assert_rewrite("backend_conformance")
+pytest_plugins = ["pg_fixture"]  # the PostgreSQL server: fixtures pg_cluster, pg_url
+pytest.register_assert_rewrite("backend_conformance", "pg_fixture")
 
 from backend_conformance import PARTNER, BackendConformance  # after the rewrite hook
-from pg_fixture import pg_cluster, pg_url  # noqa: F401  (fixtures)
+from pg_fixture import connect
 
 from accessplan.pgstate import LOCK_HINT, PgBackend
 from accessplan.state import Backend, open_backend
@@ -36,7 +37,7 @@ class PgHarness:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.location = f"{url}?partner={PARTNER}"
+        self.location = f"{url}&partner={PARTNER}"
         self.state_label = f"{self.location} (partner {PARTNER})"
 
     def open(self) -> Backend:
@@ -45,13 +46,13 @@ class PgHarness:
         return backend
 
     def _rows(self, query: str, *args: Any) -> list[tuple[Any, ...]]:
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            if not conn.execute("SELECT to_regclass('accessplan.states') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
+        with connect(self.url) as conn:
+            if not conn.execute("SELECT to_regclass('states') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
                 return []
-            return conn.execute(query, args).fetchall()  # type: ignore[arg-type]
+            return conn.execute(query.encode(), args).fetchall()
 
     def _document(self, column: str) -> bytes | None:
-        rows = self._rows(f"SELECT {column} FROM accessplan.states WHERE partner = %s", PARTNER)
+        rows = self._rows(f"SELECT {column} FROM states WHERE partner = %s", PARTNER)
         return canonical(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def raw_state(self) -> bytes | None:
@@ -69,9 +70,9 @@ class PgHarness:
             doc = None
         lineage = doc.get("lineage") if isinstance(doc, dict) and isinstance(doc.get("lineage"), str) else ""
         serial = doc.get("serial") if isinstance(doc, dict) and isinstance(doc.get("serial"), int) else 0
-        with psycopg.connect(self.url, autocommit=True) as conn:
+        with connect(self.url) as conn:
             conn.execute(
-                "INSERT INTO accessplan.states (partner, lineage, serial, document) VALUES (%s, %s, %s, %s::text::jsonb) "
+                "INSERT INTO states (partner, lineage, serial, document) VALUES (%s, %s, %s, %s::text::jsonb) "
                 "ON CONFLICT (partner) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial, document = EXCLUDED.document",
                 (PARTNER, lineage, serial, data.decode("utf-8", "replace")),
             )
@@ -79,18 +80,18 @@ class PgHarness:
     def snapshot(self) -> dict[str, bytes]:
         """Every row of every table, as JSON text."""
         return {
-            table: b"\n".join(r[0].encode() for r in self._rows(f"SELECT row_to_json(t)::text FROM accessplan.{table} t ORDER BY 1"))
+            table: b"\n".join(r[0].encode() for r in self._rows(f"SELECT row_to_json(t)::text FROM {table} t ORDER BY 1"))
             for table in TABLES
         }
 
     def leftovers(self) -> list[str]:
         """Holder rows that outlived their lock (a killed holder's)."""
-        return [f"lock_holders/{r[0]}" for r in self._rows("SELECT partner FROM accessplan.lock_holders ORDER BY partner")]
+        return [f"lock_holders/{r[0]}" for r in self._rows("SELECT partner FROM lock_holders ORDER BY partner")]
 
 
 class TestPgBackend(BackendConformance):
     @pytest.fixture()
-    def harness(self, pg_url: str) -> PgHarness:  # noqa: F811
+    def harness(self, pg_url: str) -> PgHarness:
         return PgHarness(pg_url)
 
     # A jsonb column cannot hold a document that is not JSON at all, so of the

@@ -16,9 +16,10 @@ customer approve|revoke|notifications ID``, acting as that administrator:
 
 Each action is one locked, audited commit (one ``audit.jsonl`` line with the
 operation, the customer, the actor, the serials and the changes), or no write
-at all when there is nothing to change. Expired tombstones stay: they give no
-access, and they keep an unchanged, expired grant from coming back once the
-customer approves again.
+at all when there is nothing to change. Expired tombstones stay, and an
+assignment already past its ``expires_at`` becomes one: they give no access,
+and they keep an unchanged, expired grant from coming back once the customer
+approves again.
 """
 
 from __future__ import annotations
@@ -126,11 +127,18 @@ def _revoke(state: State, cid: str, edit: _Edit, actor: str | None, now_iso: str
     for addr in sorted(a for a in edit.resources if a.startswith(prefix)):
         email = addr[len(prefix):]
         partner_users.add(email)
-        if lc.is_tombstone(edit.resources[addr].get("status")):
+        res = edit.resources[addr]
+        status = res.get("status") or {}
+        if lc.is_tombstone(status):
             continue
-        del edit.resources[addr]
         edit.removed.append(addr)
-        edit.changes.append({"action": "delete", "address": addr, "reason": Reason.CUSTOMER_REVOKED.value})
+        if lc.has_expired(status, now_iso):
+            # Past its expiry already: it becomes the tombstone the next apply would have made.
+            edit.resources[addr] = {"spec": res["spec"], "status": {**status, lc.TOMBSTONE: lc.EXPIRED, lc.REMOVED_AT: now_iso}}
+            edit.changes.append({"action": "delete", "address": addr, "reason": Reason.EXPIRED.value})
+        else:
+            del edit.resources[addr]
+            edit.changes.append({"action": "delete", "address": addr, "reason": Reason.CUSTOMER_REVOKED.value})
         if tell:
             edit.notifications.append(notify.record(now_iso, cid, email, notify.REMOVED, state.serial + 1))
     group_prefix = f"group/{cid}/"

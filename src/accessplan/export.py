@@ -194,8 +194,8 @@ def _grants(live: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[Data]:
     for (key, email), customers in reach.items():
         users.setdefault((key, tuple(sorted(customers))), []).append(email)
     out: list[Data] = []
-    for (key, customers), emails in sorted(users.items(), key=lambda kv: (sorted(kv[1]), kv[0][1], kv[0][0])):
-        out.append({"users": sorted(emails), "customers": list(customers), **bodies[key]})
+    for (key, reached), emails in sorted(users.items(), key=lambda kv: (sorted(kv[1]), kv[0][1], kv[0][0])):
+        out.append({"users": sorted(emails), "customers": list(reached), **bodies[key]})
     return out
 
 

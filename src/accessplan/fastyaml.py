@@ -34,6 +34,19 @@ except ImportError:  # pragma: no cover - exercised only where the wheel is miss
 # strict path.
 _NUMBER_LIKE = re.compile(r"[0-9]_|0b[01]")
 
+# Characters a YAML stream may not contain, and the line breaks only libyaml
+# knows (NEL, LS, PS). The strict reader refuses the former with their position;
+# yaml-rs accepts some (DEL, C1 controls), and a file it read would fail later,
+# when a diagnostic asks the strict reader for positions.
+_PRINTABLE_ASCII = bytes([0x09, 0x0A, 0x0D, *range(0x20, 0x7F)])
+_NOT_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+
+
+def _printable(text: str) -> bool:
+    if text.isascii():  # the usual case: a byte-level check at memory speed
+        return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    return _NOT_PRINTABLE.search(text) is None
+
 
 def eligible(text: str) -> bool:
     """True when ``text`` uses only constructs both readers treat alike.
@@ -53,7 +66,7 @@ def eligible(text: str) -> bool:
         return False  # an alias, or a star inside some other string
     if _NUMBER_LIKE.search(text):
         return False  # 1_000 or 0b101
-    return True
+    return _printable(text)  # no character YAML forbids
 
 
 def load(text: str) -> Any | None:

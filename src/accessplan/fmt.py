@@ -15,7 +15,6 @@ formatted file formats to itself (property-tested).
 from __future__ import annotations
 
 import difflib
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,7 +87,8 @@ def format_text(text: str, name: str) -> str:
     if data is None:
         return text  # nothing but comments: nothing to lay out
     try:
-        result = fmt_layout.render(text, fmt_layout.parse(text), MANIFEST_SHAPE)
+        doc = fmt_layout.parse(text)
+        result = fmt_layout.render(text, doc, MANIFEST_SHAPE)
     except fmt_layout.LayoutError as exc:
         raise _unsafe(name, str(exc)) from None
     try:
@@ -97,7 +97,7 @@ def format_text(text: str, name: str) -> str:
         raise _unsafe(name, f"the result would not parse ({exc.message})") from None
     if again != data:
         raise _unsafe(name, "the result would not hold the same data")
-    if _comments(result) != _comments(text):
+    if sorted(fmt_layout.parse(result).comments) != sorted(doc.comments):
         raise _unsafe(name, "a comment would be lost")
     return result
 
@@ -112,17 +112,6 @@ def _load(text: str, name: str) -> object:
 
 def _unsafe(name: str, why: str) -> AccessplanError:
     return AccessplanError(f"{name}: cannot format this file safely: {why}; it was left unchanged", "please report this, with the file")
-
-
-def _comments(text: str) -> Counter[str]:
-    """Every comment's text (a cheap over-approximation: any '#' after a blank or at a line start)."""
-    found: Counter[str] = Counter()
-    for line in text.split("\n"):
-        for i, ch in enumerate(line):
-            if ch == "#" and (i == 0 or line[i - 1] in " \t"):
-                found[line[i:].rstrip()] += 1
-                break
-    return found
 
 
 @dataclass(frozen=True, slots=True)

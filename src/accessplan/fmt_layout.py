@@ -87,6 +87,7 @@ class Document:
     prefix_line: int  # the line of '---' (-1 without one)
     header: list[tuple[int, str]]
     trailer: list[tuple[int, str]]
+    comments: list[str]  # every comment's text, in order: what formatting must keep
 
 
 class _Reader:
@@ -94,6 +95,9 @@ class _Reader:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        # Lines are counted here, by '\n' only: libyaml also breaks lines at
+        # U+2028/U+2029 (YAML 1.1), which YAML 1.2 and this module do not.
+        self.line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
         self.loader = yaml.CBaseLoader(text)
         self.atoms: list[Node] = []  # scalars and aliases in block context, flow collections
         self.entries: list[Entry] = []  # entries of block collections
@@ -108,7 +112,7 @@ class _Reader:
                 event = self.loader.get_event()
                 if isinstance(event, ev.DocumentStartEvent):
                     if event.explicit:
-                        prefix_line = event.end_mark.line
+                        prefix_line = self._line(event.end_mark.index)
                         lines = self.text.split("\n")
                         prefix = [(i, ln.rstrip()) for i, ln in enumerate(lines[:prefix_line]) if ln.startswith("%")]
                         prefix.append((prefix_line, "---"))
@@ -124,7 +128,7 @@ class _Reader:
         start = event.start_mark
         if isinstance(event, (ev.ScalarEvent, ev.AliasEvent)):
             scalar = isinstance(event, ev.ScalarEvent)
-            node = Node("scalar" if scalar else "alias", start.index, event.end_mark.index, start.line)
+            node = Node("scalar" if scalar else "alias", start.index, event.end_mark.index, self._line(start.index))
             if scalar:
                 node.style = event.style or ""
                 node.empty = node.start == node.end and not node.style
@@ -136,7 +140,7 @@ class _Reader:
         is_map = isinstance(event, ev.MappingStartEvent)
         if not is_map and not isinstance(event, ev.SequenceStartEvent):
             raise LayoutError(f"unexpected {type(event).__name__}")
-        node = Node("map" if is_map else "seq", start.index, 0, start.line, flow=bool(event.flow_style))
+        node = Node("map" if is_map else "seq", start.index, 0, self._line(start.index), flow=bool(event.flow_style))
         if not node.flow:
             node.props = " ".join(p for p in (_anchor(event.anchor), _tag(event.tag)) if p)
         else:
@@ -182,10 +186,10 @@ class _Reader:
             end = line_start - 1
 
     def _line(self, index: int) -> int:
-        return self.text.count("\n", 0, index)
+        return bisect.bisect_right(self.line_starts, index) - 1
 
     def _column(self, index: int) -> int:
-        return index - (self.text.rfind("\n", 0, index) + 1)
+        return index - self.line_starts[self._line(index)]
 
     def _trim_block_scalar(self, node: Node) -> None:
         """End a block scalar after its last content line, unless it keeps trailing lines (``|+``).
@@ -224,11 +228,14 @@ def parse(text: str) -> Document:
     """Read ``text`` (already accepted by the strict reader) into a :class:`Document`."""
     reader = _Reader(text)
     root, prefix, prefix_line = reader.read()
-    header, trailer = _attach_comments(text, reader.atoms, reader.entries)
-    return Document(root, prefix, prefix_line, header, trailer)
+    comments: list[str] = []
+    header, trailer = _attach_comments(text, reader.atoms, reader.entries, comments)
+    return Document(root, prefix, prefix_line, header, trailer, comments)
 
 
-def _attach_comments(text: str, atoms: list[Node], entries: list[Entry]) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+def _attach_comments(
+    text: str, atoms: list[Node], entries: list[Entry], comments: list[str]
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """Give each comment and blank line its owner; return the file's header and trailer."""
     starts = [a.start for a in atoms]
     ends = [a.end for a in atoms]
@@ -242,6 +249,8 @@ def _attach_comments(text: str, atoms: list[Node], entries: list[Entry]) -> tupl
         if found is None:
             continue
         kind, at = found
+        if kind != "blank":
+            comments.append(text[at:line_end].rstrip())
         if kind == "eol":
             i = bisect.bisect_right(ends, at) - 1
             if i >= 0 and ends[i] > line_start:
@@ -291,6 +300,14 @@ def _comment_in(text: str, line_start: int, line_end: int, starts: list[int], en
 # --- writing ---------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class _Hoist:
+    """Comment lines to write above a sequence item's dash, at the dash's indentation."""
+
+    indent: int
+    lines: list[str] = field(default_factory=list)
+
+
 class _Writer:
     def __init__(self, text: str) -> None:
         self.text = text
@@ -310,17 +327,22 @@ class _Writer:
         column, comment = eol
         return line + " " * max(column - len(line), 1) + comment
 
-    def block(self, node: Node, indent: int, shape: Shape | None, hoist: list[str] | None = None) -> None:
+    def block(self, node: Node, indent: int, shape: Shape | None, hoist: _Hoist | None = None) -> None:
+        """A block collection at ``indent``; ``hoist`` collects what must go before an item's dash.
+
+        ``- key: v`` and ``- - x`` put a nested collection's first line on the
+        dash's line: comments before that first entry go above the dash instead.
+        """
         entries = node.entries if node.kind == "seq" else ordered(node.entries, shape)
         for i, entry in enumerate(entries):
-            if i == 0 and hoist is not None:  # goes before the item's dash, two columns out
-                self.lead(entry.lead, indent - 2, first=True, into=hoist)
+            if i == 0 and hoist is not None:
+                self.lead(entry.lead, hoist.indent, first=True, into=hoist.lines)
             else:
                 self.lead(entry.lead, indent, first=i == 0)
             if node.kind == "map":
                 self.map_entry(entry, indent, shape)
             else:
-                self.seq_item(entry, indent, shape.items if shape else None)
+                self.seq_item(entry, indent, shape.items if shape else None, hoist if i == 0 else None)
 
     def map_entry(self, entry: Entry, indent: int, shape: Shape | None) -> None:
         assert entry.key is not None and entry.value is not None
@@ -340,7 +362,7 @@ class _Writer:
             return
         self.atom(line + " ", value, entry.base, indent, child)
 
-    def seq_item(self, entry: Entry, indent: int, shape: Shape | None) -> None:
+    def seq_item(self, entry: Entry, indent: int, shape: Shape | None, hoist: _Hoist | None = None) -> None:
         value = entry.value
         assert value is not None
         dash = " " * indent + "-"
@@ -349,12 +371,12 @@ class _Writer:
                 self.out.append(f"{dash} {value.props}")
                 self.block(value, indent + 2, shape)
                 return
-            hoisted: list[str] = []
+            own = hoist or _Hoist(indent)  # an enclosing item's dash shares this line: hoist to it
             mark = len(self.out)
-            self.block(value, indent + 2, shape, hoist=hoisted)
-            first = self.out[mark]
-            self.out[mark] = dash + " " + first[indent + 2 :]
-            self.out[mark:mark] = hoisted
+            self.block(value, indent + 2, shape, hoist=own)
+            self.out[mark] = dash + " " + self.out[mark][indent + 2 :]
+            if hoist is None:
+                self.out[mark:mark] = own.lines
             return
         if value.empty:
             self.out.append(self.with_eol(dash, value.eol))

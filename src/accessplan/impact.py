@@ -16,8 +16,10 @@ judged on one pair of access records, so the models are built once.
 
 Scope and cost: only the (account, user) pairs the plan touches are compared —
 an assignment or user entry that changes, the members (before and after) of a
-group that changes, and every user of an account whose role, log set, log or
-account record changes. The engine shares the role arithmetic of equal
+group that changes, the holders (directly or through a group) of a custom
+role that is redefined, and every user of an account whose log sets or logs
+change, or whose licence or default log access changes (a rename does not
+count). The engine shares the role arithmetic of equal
 combinations, so a role change reaching a thousand analysts costs one
 evaluation per distinct combination plus a comparison per analyst.
 
@@ -49,6 +51,7 @@ from accessplan import lifecycle as lc
 from accessplan.escalation import Escalation, escalations_of, sort_key
 
 if TYPE_CHECKING:
+    from accessplan.access import AccessModel
     from accessplan.access_types import Access
     from accessplan.plan import Change, Reason
 
@@ -110,25 +113,68 @@ def _account(addr: str) -> str:
     return addr.partition("/")[2].partition("/")[0]
 
 
-#: Kinds whose change can alter the access of every user of the account.
-_WHOLE = frozenset({"role", "customer", "partner", "logset", "log"})
+#: The fields of an account record that access depends on (a rename or a label changes nobody's access).
+_ACCOUNT_ACCESS = ("default_all_logs", "licensed", "products")
+_HOLDERS = ("assignment/", "user/", "group/")
 
 
-def touched(changes: Iterable[Change]) -> tuple[set[tuple[str, str]], set[str]]:
+@dataclass(slots=True)
+class Touched:
+    """What a plan touches: pairs, whole accounts, redefined roles (by account) and accounts whose logs change."""
+
+    pairs: set[tuple[str, str]]
+    whole: set[str]  # every user of the account is compared
+    roles: dict[str, set[str]]  # account -> custom roles redefined there: their holders are compared
+    logs: set[str]  # accounts whose log sets or logs change (whole, and judged with the state as baseline)
+
+    @property
+    def accounts(self) -> set[str]:
+        return {a for a, _ in self.pairs} | self.whole | set(self.roles)
+
+
+def touched(changes: Iterable[Change]) -> Touched:
     """The (account, user) pairs a plan touches, and the accounts touched as a whole."""
-    pairs: set[tuple[str, str]] = set()
-    whole: set[str] = set()
+    found = Touched(set(), set(), {}, set())
     for change in changes:
         kind, account, name = (change.address.split("/", 2) + [""])[:3]
         if kind in ("assignment", "user"):
-            pairs.add((account, name))
+            found.pairs.add((account, name))
         elif kind == "group":
             for spec in (change.before, change.after):
                 for member in (spec or {}).get("members") or ():
-                    pairs.add((account, member))
-        elif kind in _WHOLE:
-            whole.add(account)
-    return pairs, whole
+                    found.pairs.add((account, member))
+        elif kind == "role":
+            found.roles.setdefault(account, set()).add(name)
+        elif kind in ("logset", "log"):
+            found.whole.add(account)
+            found.logs.add(account)
+        elif kind in ("customer", "partner"):
+            before, after = change.before or {}, change.after or {}
+            if not (before and after) or any(before.get(k) != after.get(k) for k in _ACCOUNT_ACCESS):
+                found.whole.add(account)
+    return found
+
+
+def role_holders(specs: Mapping[str, Mapping[str, Any]], roles: Mapping[str, AbstractSet[str]]) -> set[tuple[str, str]]:
+    """Everyone holding one of ``roles`` (per account), directly or through a group, in ``specs``.
+
+    A redefined role changes the access of its holders only: in a large MSSP,
+    a role used by a group in most customers reaches thousands of analysts, but
+    far fewer than everyone in those customers.
+    """
+    out: set[tuple[str, str]] = set()
+    for addr, spec in specs.items():
+        if not addr.startswith(_HOLDERS):
+            continue
+        kind, account, name = addr.split("/", 2)
+        names = roles.get(account)
+        if names is None or names.isdisjoint(spec.get("roles") or ()):
+            continue
+        if kind == "group":
+            out.update((account, member) for member in spec.get("members") or ())
+        else:
+            out.add((account, name))
+    return out
 
 
 class _Expiries:
@@ -143,8 +189,11 @@ class _Expiries:
     """
 
     def __init__(self, current: Mapping[str, Mapping[str, Any]], changes: Mapping[str, Change]) -> None:
+        from accessplan.plan import Action, Reason
+
         self.current = current
         self.changes = changes
+        self.update, self.renewed = Action.UPDATE, Reason.RENEWED
 
     def before(self, addr: str) -> str | None:
         res = self.current.get(addr)
@@ -159,10 +208,8 @@ class _Expiries:
         res = self.current.get(addr)
         change = self.changes.get(addr)
         if res is not None and not lc.is_tombstone(res.get("status")):
-            from accessplan.plan import Action, Reason
-
             kept = change is None or (
-                change.action is Action.UPDATE and change.reason is not Reason.RENEWED and res["spec"].get("expiry") == expiry
+                change.action is self.update and change.reason is not self.renewed and res["spec"].get("expiry") == expiry
             )
             if kept:
                 return lc.expires_at(res.get("status")) or expiry
@@ -243,38 +290,68 @@ def access_impact(
     (tombstones, and those past their ``expires_at``); ``blocked``: customer id
     -> why its changes are deferred.
     """
-    from accessplan.access import AccessModel
     from accessplan.loader import no_gc
 
     changes = list(changes)
-    pairs, whole = touched(changes)
-    accounts = {a for a, _ in pairs} | whole
+    scope = touched(changes)
+    accounts = scope.accounts
     if not accounts:
         return (), ()
     partner = next((_account(a) for a in effective if a.startswith("partner/")), None)
-    scope = accounts | ({partner} if partner else set())
+    if partner:
+        accounts.add(partner)
     with no_gc():
         # Index only the accounts the plan touches; when that is most of them,
         # filtering would cost more than it saves.
-        everything = 10 * len(scope) > sum(1 for a in effective if a.startswith("customer/"))
+        everything = 10 * len(accounts) > sum(1 for a in effective if a.startswith("customer/"))
         if everything:
             before_specs = {addr: res["spec"] for addr, res in current.items() if addr not in lapsed}
             after_specs: Mapping[str, Mapping[str, Any]] = effective
         else:
-            before_specs = {addr: res["spec"] for addr, res in current.items() if addr not in lapsed and _account(addr) in scope}
-            after_specs = {addr: spec for addr, spec in effective.items() if _account(addr) in scope}
-        before = AccessModel(before_specs)
-        after = AccessModel(after_specs, baseline=before_specs)
-        for account in whole:
-            pairs.update((account, user) for user in after.users(account))
-            pairs.update((account, user) for user in before.users(account))
-        return _compare(sorted(pairs), before, after, before_specs, after_specs, current, changes, blocked, lapsed)
+            before_specs = {addr: res["spec"] for addr, res in current.items() if addr not in lapsed and _account(addr) in accounts}
+            after_specs = {addr: spec for addr, spec in effective.items() if _account(addr) in accounts}
+        models = _Models(before_specs, after_specs, scope.logs)
+        pairs = scope.pairs
+        if scope.roles:
+            pairs |= role_holders(before_specs, scope.roles) | role_holders(after_specs, scope.roles)
+        for account in scope.whole:
+            pairs.update((account, user) for user in models.after(account).users(account))
+            pairs.update((account, user) for user in models.before.users(account))
+        return _compare(sorted(pairs), models, before_specs, after_specs, current, changes, blocked, lapsed)
+
+
+class _Models:
+    """The access engine before and after the plan.
+
+    After the plan, a log-set selection made with one of the set's logs
+    restricted keeps the logs it covered when it was made, which only the
+    state (the *baseline*) remembers. That costs a log evaluation per person
+    instead of one per combination, so the baseline model covers only the
+    accounts whose log sets or logs change; in every other account the
+    baseline would change nothing.
+    """
+
+    def __init__(self, before_specs: Mapping[str, Mapping[str, Any]], after_specs: Mapping[str, Mapping[str, Any]],
+                 log_accounts: AbstractSet[str]) -> None:
+        from accessplan.access import AccessModel
+
+        self.before = AccessModel(before_specs)
+        self._plain = AccessModel(after_specs)
+        self._log_accounts = log_accounts
+        self._logged: AccessModel | None = None
+        if log_accounts:
+            subset = {addr: spec for addr, spec in after_specs.items() if _account(addr) in log_accounts or addr.startswith("partner/")}
+            self._logged = AccessModel(subset, baseline=before_specs)
+
+    def after(self, account: str) -> AccessModel:
+        if self._logged is not None and account in self._log_accounts:
+            return self._logged
+        return self._plain
 
 
 def _compare(
     pairs: list[tuple[str, str]],
-    before: Any,
-    after: Any,
+    models: _Models,
     before_specs: Mapping[str, Any],
     after_specs: Mapping[str, Any],
     current: Mapping[str, Mapping[str, Any]],
@@ -286,9 +363,10 @@ def _compare(
     compare = _Compare()
     impacts: list[Impact] = []
     found: list[Escalation] = []
+    before = models.before
     for account, user in pairs:
         had = before.access(account, user)
-        now = after.access(account, user)
+        now = models.after(account).access(account, user)
         if had is None and now is None:
             continue
         assignment = f"assignment/{account}/{user}"

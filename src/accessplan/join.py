@@ -78,13 +78,26 @@ def defer(address: str, before: Spec | None, after: Spec | None, reason: Reason)
 
 
 def _by_kind(desired: Resources, current: StateResources) -> dict[str, list[str]]:
-    """Every address of either side, grouped by kind (the part before the first '/')."""
+    """Every address of either side, grouped by kind (the part before the first '/').
+
+    Both sides are usually sorted by address, so a kind's addresses come in one
+    run: the kind is worked out only where a run starts (165,000 addresses at
+    the large size).
+    """
     out: dict[str, list[str]] = {}
+    prefix, bucket = "\0", []
     for addr in desired:
-        out.setdefault(addr[: addr.find("/")], []).append(addr)
+        if not addr.startswith(prefix):
+            kind = addr[: addr.find("/")]
+            prefix, bucket = kind + "/", out.setdefault(kind, [])
+        bucket.append(addr)
     for addr in current:
-        if addr not in desired:
-            out.setdefault(addr[: addr.find("/")], []).append(addr)
+        if addr in desired:
+            continue
+        if not addr.startswith(prefix):
+            kind = addr[: addr.find("/")]
+            prefix, bucket = kind + "/", out.setdefault(kind, [])
+        bucket.append(addr)
     return out
 
 
@@ -162,17 +175,27 @@ class _Join:
             self.ends[expiry] = end if end is not None and end <= self.result.now_iso else None
         return self.ends[expiry]
 
-    def assignment(self, addr: str) -> None:
-        want = self.desired.get(addr)
-        res = self.current.get(addr)
-        if want is not None and res is not None and not self.removed:
-            # The common case, kept cheap: a live, unexpired assignment still granted.
-            status = res.get("status") or _NO_STATUS
-            end = status.get(lc.EXPIRES_AT)
-            if lc.TOMBSTONE not in status and (end is None or end > self.result.now_iso) and not self.grant_ended(want):
-                if res["spec"] != want and not resolved_alike(res["spec"], want, end):
-                    self.plain(addr, want, res["spec"], split_address(addr)[1])
-                return
+    def assignments(self, addresses: list[str]) -> None:
+        """Every assignment, the common case — live, unexpired, still granted — inline: a large MSSP has 100,000."""
+        desired, current, now_iso, ends = self.desired, self.current, self.result.now_iso, self.ends
+        quick = not self.removed
+        for addr in addresses:
+            want = desired.get(addr)
+            res = current.get(addr)
+            if quick and want is not None and res is not None:
+                status = res.get("status") or _NO_STATUS
+                end = status.get(lc.EXPIRES_AT)
+                expiry = want["expiry"]
+                ended = ends[expiry] if expiry in ends else self.grant_ended(want)
+                if lc.TOMBSTONE not in status and (end is None or end > now_iso) and not ended:
+                    have = res["spec"]
+                    if have != want and not resolved_alike(have, want, end):
+                        self.plain(addr, want, have, split_address(addr)[1])
+                    continue
+            self.assignment(addr, want, res)
+
+    def assignment(self, addr: str, want: Spec | None, res: Mapping[str, Any] | None) -> None:
+        """One assignment that is new, gone, expired, a tombstone, or inside a customer being removed."""
         _, cid, email = split_address(addr)
         now_iso = self.result.now_iso
         if res is not None and (lc.is_tombstone(res.get("status")) or lc.has_expired(res.get("status"), now_iso)):
@@ -245,24 +268,23 @@ class _Join:
         """Warn about live assignments ending within ``window_hours`` after this plan."""
         now_iso = self.result.now_iso
         horizon = lc.iso(self.now + timedelta(hours=window_hours))
-        touched = {c.address: c for c in self.result.changes}
-        effective = self.result.effective
+        touched = {c.address: c for c in self.result.changes if c.address.startswith("assignment/")}
+        effective, current = self.result.effective, self.current
         for addr in addresses:
-            spec = effective.get(addr)
-            if spec is None:
-                continue
             change = touched.get(addr)
-            if change is not None:
-                if change.action is Action.DEFER or change.action is Action.DELETE:
-                    continue
-                res = self.current.get(addr)
-                expiry_changed = res is None or change.reason is Reason.RENEWED or res["spec"].get("expiry") != spec["expiry"]
-                end = lc.stamp_expiry(spec["expiry"], self.now) if expiry_changed else lc.expires_at(res.get("status") if res else None)
-            else:
-                res = self.current.get(addr)
-                if res is None:
+            if change is None:
+                # The common case, kept cheap: an unchanged assignment keeps the end state stamped.
+                res = current.get(addr)
+                if res is None or addr not in effective:
                     continue
                 end = lc.expires_at(res.get("status"))
+            else:
+                spec = effective.get(addr)
+                if spec is None or change.action is Action.DEFER or change.action is Action.DELETE:
+                    continue
+                res = current.get(addr)
+                expiry_changed = res is None or change.reason is Reason.RENEWED or res["spec"].get("expiry") != spec["expiry"]
+                end = lc.stamp_expiry(spec["expiry"], self.now) if expiry_changed else lc.expires_at(res.get("status") if res else None)
             if end is not None and now_iso < end <= horizon:
                 left = lc.hours_text(lc.parse_time(end) - self.now)
                 self.result.warnings.append(Warning(addr, "expiring", f"access expires at {end} (in {left})"))
@@ -305,8 +327,7 @@ def join(desired: Resources, current: StateResources, now: datetime, *, expiry_w
             f"the plan would remove protected customer{'' if one else 's'} {names}",
             f"state marks {'it' if one else 'them'} protected: apply 'protect: false' first, then remove {'it' if one else 'them'}",
         )
-    for addr in kinds.get("assignment", ()):
-        j.assignment(addr)
+    j.assignments(kinds.get("assignment", []))
     for addr in kinds.get("group", ()):
         j.group(addr)
     for kind, addresses in kinds.items():

@@ -42,15 +42,16 @@ DEFAULT_LICENSE_WINDOW_HOURS = 7 * 24
 def finish_plan(plan: Plan, state: State | None, desired: Resources, policy: Policy | None, now: datetime) -> Plan:
     """``plan`` with its causes named and its lifecycle warnings added, sealed again."""
     from accessplan.model import duration_hours
-    from accessplan.policy_check import plan_warnings
+    from accessplan.policy_check import granted_from_desired, plan_warnings
 
-    changes = relabel(plan.changes, desired, plan.partner, now)
+    granted = granted_from_desired(desired)  # one pass over the desired resources, shared below
+    changes = relabel(plan.changes, desired, granted.customers, plan.partner, now)
     relabelled = changes is not plan.changes
     if relabelled:
         plan = dataclasses.replace(plan, changes=changes)
     window = duration_hours(policy.expiry_warning) if policy is not None and policy.expiry_warning else None
-    extra = license_warnings(desired, now, window or DEFAULT_LICENSE_WINDOW_HOURS)
-    extra += plan_warnings(plan, state, desired, policy, now)
+    extra = license_warnings(granted.customers, now, window or DEFAULT_LICENSE_WINDOW_HOURS)
+    extra += plan_warnings(state, granted, policy, now)
     if not relabelled and not extra:
         return plan
     warnings = tuple(sorted((*plan.warnings, *extra), key=lambda w: (w.address, w.kind, w.message)))
@@ -94,15 +95,19 @@ def _license_only(change: Change, ended: set[str], account: str, desired: Resour
     return True
 
 
-def relabel(changes: tuple[Change, ...], desired: Resources, partner: str, now: datetime) -> tuple[Change, ...]:
-    """``changes`` with ``license_expired`` and ``user_removed`` causes named (the same tuple if none)."""
+def relabel(changes: tuple[Change, ...], desired: Resources, customers: Mapping[str, Spec], partner: str,
+            now: datetime) -> tuple[Change, ...]:
+    """``changes`` with ``license_expired`` and ``user_removed`` causes named (the same tuple if none).
+
+    ``customers``: the desired customer specs by id.
+    """
     today = lc.iso(now)[:10]
     ended: dict[str, set[str]] = {}
-    for addr, spec in desired.items():
-        if addr.startswith("customer/") and (spec.get("poc") or spec.get("poc_licenses")):
+    for cid, spec in customers.items():
+        if spec.get("poc") or spec.get("poc_licenses"):
             products = expired_products(spec, today)
             if products:
-                ended[addr.split("/", 1)[1]] = products
+                ended[cid] = products
     prefix = f"user/{partner}/"
     gone = {c.address[len(prefix):] for c in changes if c.action is Action.DELETE and c.address.startswith(prefix)}
     if not ended and not gone:
@@ -150,14 +155,14 @@ def _licenses(spec: Spec) -> Iterable[tuple[str, str]]:
         yield lic["product"], lic["expires"]
 
 
-def license_warnings(desired: Resources, now: datetime, window_hours: int) -> list[Warning]:
+def license_warnings(customers: Mapping[str, Spec], now: datetime, window_hours: int) -> list[Warning]:
     """A warning per POC license that ends within ``window_hours`` (a license lasts through its day)."""
     horizon = now + timedelta(hours=window_hours)
     out: list[Warning] = []
-    for addr, spec in desired.items():
-        if not addr.startswith("customer/") or not (spec.get("poc") or spec.get("poc_licenses")):
+    for cid, spec in customers.items():
+        if not (spec.get("poc") or spec.get("poc_licenses")):
             continue
-        cid = addr.split("/", 1)[1]
+        addr = f"customer/{cid}"
         for product, expires in sorted(set(_licenses(spec))):
             end = datetime.fromisoformat(expires).replace(tzinfo=timezone.utc) + timedelta(days=1)
             if now < end <= horizon and product not in (spec.get("products") or ()):

@@ -226,17 +226,17 @@ class PgBackend:
         return None if row is None else self._parse_row(row, scope)
 
     def read(self, partner: str | None = None) -> State | None:
+        pinned = self._where.partner
         with self._session("read state") as conn:
-            if not self._tables_exist(conn):
-                return None
-            scope = self._scope(conn, partner)
-            if scope is None:
-                return None
-            if self._held is not None and self._held.partner is None:
+            tables = self._tables_exist(conn)
+            scope = self._scope(conn, partner) if tables else pinned
+            if scope is not None and self._held is not None and self._held.partner is None:
                 self._acquire(self._held, scope)
-            state = self._fetch(conn, scope)
+            state = self._fetch(conn, scope) if tables and scope is not None else None
         if state is not None:
-            check_partner(state, partner or scope, self.label(scope))
+            check_partner(state, partner or scope, self.label(str(scope)))
+        elif pinned is not None and partner is not None and partner != pinned:  # no state yet, and not this partner's
+            raise self._pinned_elsewhere(pinned, partner)
         return state
 
     def _records(self, table: str) -> list[dict[str, Any]]:
@@ -366,10 +366,16 @@ class PgBackend:
         if scope is None:
             raise StateError(f"{self.location}: cannot tell which partner this state belongs to", "name the partner in the URL, e.g. ...?partner=ID")
         if partner is not None and partner != scope:
-            raise StateError(f"{self.label(scope)} is partner '{scope}'s state; this one belongs to partner '{partner}'", "point --state at this partner's state")
+            raise self._pinned_elsewhere(scope, partner)
         if held.partner is None:
             self._acquire(held, scope)
         return scope
+
+    def _pinned_elsewhere(self, pinned: str, partner: str) -> StateError:
+        return StateError(
+            f"{self.location} is the state of partner '{pinned}', not of partner '{partner}'",
+            "point --state at this partner's state (partner= in the URL names whose state it is)",
+        )
 
     def commit(
         self,

@@ -177,7 +177,7 @@ class _Matrix:
     def _impact(self, entry: dict[str, Any] | None) -> int:
         if entry is None:
             return -1
-        self.impacts.append([entry["access"], 1 if entry["escalation"] else 0, impact_text(entry)])
+        self.impacts.append([entry["access"], 1 if entry["escalation"] else 0, impact_text(entry), 1 if entry["deferred"] else 0])
         return len(self.impacts) - 1
 
     def add(self, cid: str, user: str, acc: Any, impact: dict[str, Any] | None) -> None:

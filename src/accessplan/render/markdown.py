@@ -40,11 +40,10 @@ _RESERVE = 300
 
 @dataclass(frozen=True, slots=True)
 class EscalationRow:
-    """One person's escalation of one kind, with every account where it happens."""
+    """What one person gains that escalates, with every account where they gain exactly that."""
 
     user: str
-    kind: str
-    label: str
+    labels: tuple[str, ...]  # in the order of escalation.KINDS
     deferred: bool
     accounts: tuple[str, ...]
 
@@ -78,12 +77,14 @@ class AccountDetails:
 
 
 def escalation_rows(escalations: Sequence[Escalation]) -> list[EscalationRow]:
-    """Escalations grouped by (status, person, kind, what): accounts listed, none left out."""
-    found: dict[tuple[bool, str, int, str], list[str]] = {}
+    """Escalations grouped by (status, person, what they gain): every account listed, none left out."""
+    per_pair: dict[tuple[bool, str, str], list[tuple[int, str]]] = {}
     for e in escalations:
-        found.setdefault((e.deferred, e.user, KINDS.index(e.kind), e.label), []).append(e.customer)
-    return [EscalationRow(user, KINDS[kind], label, deferred, tuple(sorted(set(accounts))))
-            for (deferred, user, kind, label), accounts in sorted(found.items())]
+        per_pair.setdefault((e.deferred, e.user, e.customer), []).append((KINDS.index(e.kind), e.label))
+    found: dict[tuple[bool, str, tuple[str, ...]], list[str]] = {}
+    for (deferred, user, account), kinds in per_pair.items():
+        found.setdefault((deferred, user, tuple(label for _, label in sorted(kinds))), []).append(account)
+    return [EscalationRow(user, labels, deferred, tuple(sorted(accounts))) for (deferred, user, labels), accounts in sorted(found.items())]
 
 
 def _account_of(change: Change) -> str:
@@ -123,9 +124,10 @@ class _Document:
     parts: list[str] = field(default_factory=list)
     used: int = 0
     omitted: list[str] = field(default_factory=list)
+    closed: bool = False  # the escalations were cut: nothing after them is shown
 
     def room(self) -> int:
-        return self.limit - _RESERVE - self.used
+        return -1 if self.closed else self.limit - _RESERVE - self.used
 
     def add(self, text: str) -> None:
         self.parts.append(text)
@@ -135,12 +137,16 @@ class _Document:
         return size(text) + 2 <= self.room()
 
     def table(self, head: str, rows: Sequence[str], what: str, *, whole: bool = False) -> None:
-        """``head`` and as many rows as fit (all of them if ``whole`` and they fit the hard limit)."""
+        """``head`` and as many rows as fit.
+
+        ``whole``: the table may use the room kept for later parts; if even so
+        it is cut, nothing after it is shown (it matters more than they do).
+        """
         if not rows:
             return
         body = [head]
         used = size(head) + 2
-        budget = self.limit - 2 * _RESERVE - self.used if whole else self.room()
+        budget = self.limit - _RESERVE - self.used if whole else self.room()
         kept = 0
         for row in rows:
             cost = size(row) + 1
@@ -149,12 +155,11 @@ class _Document:
             body.append(row)
             used += cost
             kept += 1
-        if kept == 0 and not whole:
-            self.omitted.append(f"{len(rows)} {what}")
-            return
         if kept < len(rows):
-            self.omitted.append(f"{len(rows) - kept} of {len(rows)} {what}")
-        self.add("\n".join(body))
+            self.omitted.append(f"{len(rows) - kept} of {len(rows)} {what}" if kept else f"{len(rows)} {what}")
+            self.closed = self.closed or whole
+        if kept:
+            self.add("\n".join(body))
 
 
 def render_plan_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
@@ -166,15 +171,16 @@ def render_plan_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
     if plan.escalations:
         live = sum(1 for e in plan.escalations if not e.deferred)
         rows = [_str(m.escalation_row, r) for r in escalation_rows(plan.escalations)]
-        doc.table(_str(m.escalations_head, live, len(plan.escalations) - live), rows, "escalation rows", whole=True)
+        doc.table(_str(m.escalations_head, live, len(plan.escalations) - live), rows, "escalation row" + ("s" if len(rows) != 1 else ""), whole=True)
     if plan.impact:
-        doc.table(_str(m.impact_head), [_str(m.impact_row, r) for r in by_change(plan.impact)], "access-impact rows")
+        rows = [_str(m.impact_row, r) for r in by_change(plan.impact)]
+        doc.table(_str(m.impact_head), rows, "access-impact row" + ("s" if len(rows) != 1 else ""))
     if plan.warnings:
         text = _str(m.warnings, plan.warnings)
         if doc.fits(text):
             doc.add(text)
         else:
-            doc.omitted.append(f"{len(plan.warnings)} warnings")
+            doc.omitted.append(f"{len(plan.warnings)} warning" + ("s" if len(plan.warnings) != 1 else ""))
     details = account_details(plan)
     left = 0
     for account in details:
@@ -184,7 +190,7 @@ def render_plan_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
         else:
             left += 1
     if left:
-        doc.omitted.append(f"the details of {left} of {len(details)} accounts")
+        doc.omitted.append(f"the details of {left} of {len(details)} account" + ("s" if len(details) != 1 else ""))
     if doc.omitted:
         doc.parts.append(_str(m.truncated, _and(doc.omitted), limit))
     return "\n\n".join(doc.parts) + "\n"

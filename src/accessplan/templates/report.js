@@ -34,7 +34,9 @@
       out.push(c);
     }
     if (group) {
-      out.sort(function (a, b) {
+      out.sort(function (a, b) {  // by the label's value; customers without the label last
+        var ma = C[a][5][group] === undefined, mb = C[b][5][group] === undefined;
+        if (ma !== mb) return ma ? 1 : -1;
         var la = label(a, group), lb = label(b, group);
         return la < lb ? -1 : la > lb ? 1 : a - b;
       });
@@ -66,7 +68,7 @@
       if (C[cells[k + 1]][2] && C[cells[k + 1]][2] !== "approved") lines.push("customer: " + C[cells[k + 1]][2]);
     }
     var i = cells[k + 3];
-    if (i >= 0) lines.push("plan: " + I[i][0] + (I[i][1] ? " (escalation)" : "") + ": " + I[i][2]);
+    if (i >= 0) lines.push("plan: " + I[i][0] + (I[i][1] ? ", escalation" : "") + ": " + I[i][2]);
     return lines.join("\n");
   }
 
@@ -79,7 +81,7 @@
     if (flags & EXPIRED) cls += " expired";
     if (flags & NOT_LIVE) cls += " notlive";
     var i = cells[k + 3];
-    if (i >= 0) cls += " imp-" + I[i][0] + (I[i][1] ? " esc" : "");
+    if (i >= 0) cls += (I[i][3] ? " imp-deferred" : " imp-" + I[i][0]) + (I[i][1] ? " esc" : "");
     var td = el("td", cls);
     td.setAttribute("data-u", U[cells[k]][0]);
     td.setAttribute("data-c", C[cells[k + 1]][0]);
