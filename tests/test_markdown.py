@@ -135,15 +135,29 @@ def test_a_change_touching_500_customers_stays_under_the_limit_with_summary_and_
     )
 
 
-def test_when_the_escalations_alone_are_too_long_they_are_cut_with_a_marker() -> None:
+def test_escalations_too_many_to_list_are_counted_by_kind_and_none_is_left_unmentioned() -> None:
     want = {**PARTNER, "customer/globex": customer("globex")}
-    state = applied(want)
     raised = {**want, **{f"assignment/globex/person{i:04d}@acme": assignment(platform_admin=True) for i in range(200)}}
-    text = render_plan_markdown(make_plan(dict(sorted(raised.items())), state, NOW), limit=8_000)
+    text = render_plan_markdown(make_plan(dict(sorted(raised.items())), applied(want), NOW, state_location="st"), limit=8_000)
     assert size(text) <= 8_000
     assert text.startswith("### accessplan plan for partner acme\n\n**Plan: 200 to add, 0 to change, 0 to destroy, 0 deferred.**\n")
-    assert re.search(
-        r"> \*\*Truncated:\*\* \d+ of 200 escalation rows, 1 access-impact row and the details of 1 of 1 account left out "
-        r"to keep this comment under 8,000 characters\. The whole plan: `accessplan plan --format json`\.\n$",
-        text,
+    assert text[text.index("#### Escalations"):] == (
+        "#### Escalations: 400 to accept with --allow-escalation, 0 deferred\n"
+        "\n"
+        "Too many to list person by person in a comment: counted by what they give. Each one is in the JSON plan (`escalations`).\n"
+        "\n"
+        "| Escalation | People | Accounts | Status |\n"
+        "| --- | --- | --- | --- |\n"
+        "| gains platform administrator | 200 | 1 | to accept |\n"
+        "| new access to the customer | 200 | 1 | to accept |\n"
+        "\n"
+        "#### Access impact\n"
+        "\n"
+        "| Change | People | Accounts | Escalation |\n"
+        "| --- | --- | --- | --- |\n"
+        "| + new access, permanent<br>+ platform administrator<br>+ products: InsightIDR<br>"
+        "+ InsightIDR/Detection and Response Dashboards: View Only<br>+ InsightIDR/InsightIDR Core: View Only | 200 | globex (200) | yes |\n"
+        "\n"
+        "> **Truncated:** the person-by-person escalation table (200 rows, counted by kind above) and the details of 1 of 1 account "
+        "left out to keep this comment under 8,000 characters. The whole plan: `accessplan plan --format json`.\n"
     )

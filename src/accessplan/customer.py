@@ -68,7 +68,7 @@ class _Edit:
     notifications: list[notify.Record] = field(default_factory=list)
 
 
-Action = Callable[[State, str, _Edit, str | None, str], bool]
+Step = Callable[[State, str, _Edit, str | None, str], bool]  # one action on the working copy; False: nothing to do
 
 
 def approve(backend: Backend, customer: str, *, actor: str | None, now: datetime, lock_timeout: float = 0.0) -> Outcome:
@@ -166,7 +166,7 @@ def _find(state: State | None, customer: str, location: str) -> State:
 
 
 def _act(backend: Backend, operation: str, customer: str, actor: str | None, now: datetime, lock_timeout: float,
-         action: Action) -> Outcome:
+         step: Step) -> Outcome:
     """Lock, read, check the actor, change, commit (or write nothing when nothing changes)."""
     now_iso = lc.iso(now)
     with backend.lock(operation=operation, actor=actor, timeout=lock_timeout, now=now):
@@ -175,7 +175,7 @@ def _act(backend: Backend, operation: str, customer: str, actor: str | None, now
         address = f"customer/{customer}"
         before = lc.relationship(state.resources[address].get("status"))
         edit = _Edit(dict(state.resources))
-        changed = action(state, customer, edit, actor, now_iso)
+        changed = step(state, customer, edit, actor, now_iso)
         after_status = edit.resources[address].get("status")
         serial_after = state.serial
         if changed:

@@ -57,6 +57,7 @@ import os
 import re
 import secrets
 import socket
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
@@ -72,6 +73,7 @@ STATE, BACKUP, JOURNAL = "state.json", "state.json.backup", "state.json.journal"
 AUDIT, OUTBOX, LOCK, LOCK_INFO = "audit.jsonl", "outbox.jsonl", "state.lock", "state.lock.info"
 _TEMPORARY = re.compile(r"^\.(?:state\.json(?:\.backup|\.journal)?|state\.lock\.info)\.tmp-\d+-[0-9a-f]+$")
 _LOCK_HINT = "wait for it to finish, or retry with --lock-timeout SECONDS"
+_HOLDER_NOTE_WAIT = 0.5  # seconds a loser waits for the holder's note (who, since when)
 
 
 # Fault-injection points: tests replace these to make a write, an fsync, a
@@ -265,12 +267,20 @@ class JsonBackend:
             file_lock.release()
 
     def _holder_message(self) -> str:
-        try:
-            with open(self._path(LOCK_INFO), "rb") as fh:
-                info = orjson.loads(fh.read())
-            text = f"{info['actor'] or 'unknown'} (pid {info['pid']} on {info['host']}, operation {info['operation']}, since {info['since']})"
-        except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
-            text = "another process (it has not said who yet)"
+        # A holder writes its note just after taking the lock: a loser that
+        # comes in between waits a moment for it rather than name nobody.
+        deadline = time.monotonic() + _HOLDER_NOTE_WAIT
+        while True:
+            try:
+                with open(self._path(LOCK_INFO), "rb") as fh:
+                    info = orjson.loads(fh.read())
+                text = f"{info['actor'] or 'unknown'} (pid {info['pid']} on {info['host']}, operation {info['operation']}, since {info['since']})"
+                break
+            except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+                if time.monotonic() >= deadline:
+                    text = "another process (it has not said who yet)"
+                    break
+                time.sleep(0.01)
         return f"state is locked by {text}"
 
     # -- writing -----------------------------------------------------------

@@ -10,9 +10,10 @@ each change.
 GitHub refuses comments over 65,536 characters, and a large change would
 otherwise vanish from the pull request altogether. The document is therefore
 assembled part by part against a budget of :data:`LIMIT` characters: the
-summary and the escalations are kept whole (the escalation table is cut only
-if it alone would not fit), then table rows, warnings and details are added
-while they fit, and whatever was left out is named in an explicit
+summary and the escalations are kept whole — person by person, or, when that
+table alone would not fit, counted by what they give (people and accounts per
+kind), so that none goes unmentioned — then table rows, warnings and details
+are added while they fit, and whatever was left out is named in an explicit
 "Truncated" note pointing at the JSON plan.
 
 Every user-supplied string passes the ``md`` filter
@@ -76,6 +77,25 @@ class AccountDetails:
         return sum(len(g.users) for g in self.groups)
 
 
+@dataclass(frozen=True, slots=True)
+class EscalationKind:
+    """One escalation (by what it gives) counted over people and accounts: for plans too large to list them."""
+
+    label: str
+    deferred: bool
+    people: int
+    accounts: int
+
+
+def escalation_kinds(escalations: Sequence[Escalation]) -> list[EscalationKind]:
+    found: dict[tuple[bool, int, str], tuple[set[str], set[str]]] = {}
+    for e in escalations:
+        people, accounts = found.setdefault((e.deferred, KINDS.index(e.kind), e.label), (set(), set()))
+        people.add(e.user)
+        accounts.add(e.customer)
+    return [EscalationKind(label, deferred, len(people), len(accounts)) for (deferred, _, label), (people, accounts) in sorted(found.items())]
+
+
 def escalation_rows(escalations: Sequence[Escalation]) -> list[EscalationRow]:
     """Escalations grouped by (status, person, what they gain): every account listed, none left out."""
     per_pair: dict[tuple[bool, str, str], list[tuple[int, str]]] = {}
@@ -136,6 +156,10 @@ class _Document:
     def fits(self, text: str) -> bool:
         return size(text) + 2 <= self.room()
 
+    def fits_first(self, text: str) -> bool:
+        """Whether ``text`` fits using the room kept for later parts too."""
+        return size(text) + 2 <= self.limit - _RESERVE - self.used
+
     def table(self, head: str, rows: Sequence[str], what: str, *, whole: bool = False) -> None:
         """``head`` and as many rows as fit.
 
@@ -171,7 +195,13 @@ def render_plan_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
     if plan.escalations:
         live = sum(1 for e in plan.escalations if not e.deferred)
         rows = [_str(m.escalation_row, r) for r in escalation_rows(plan.escalations)]
-        doc.table(_str(m.escalations_head, live, len(plan.escalations) - live), rows, "escalation row" + ("s" if len(rows) != 1 else ""), whole=True)
+        table = "\n".join([_str(m.escalations_head, live, len(plan.escalations) - live), *rows])
+        if doc.fits_first(table):
+            doc.add(table)
+        else:  # too many to list person by person: every one counted, by what it gives
+            kinds = [_str(m.escalation_kind_row, k) for k in escalation_kinds(plan.escalations)]
+            doc.table(_str(m.escalation_kinds_head, live, len(plan.escalations) - live), kinds, "escalation kinds", whole=True)
+            doc.omitted.append(f"the person-by-person escalation table ({len(rows)} rows, counted by kind above)")
     if plan.impact:
         rows = [_str(m.impact_row, r) for r in by_change(plan.impact)]
         doc.table(_str(m.impact_head), rows, "access-impact row" + ("s" if len(rows) != 1 else ""))
