@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,7 @@ TOKENS = ["\n", "  ", "- ", ": ", "a", "b", "version", "partner", "customers", "
           "&a", "*a", "!t", "#", "---", "...", "?", "|", ">", "\t", "yes", "~", "users", "id", "email", "x@y.z"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _below(n: int) -> st.SearchStrategy[int]:
     """Integers 0 .. n-1; cached, as Hypothesis checks every new strategy it is given."""
     return st.integers(0, max(0, n - 1))

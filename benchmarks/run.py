@@ -37,13 +37,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from measure import measured  # noqa: E402
+
 NOW = "2026-11-23T09:00:00Z"  # drift.NOW, repeated: importing drift would load accessplan here
 SIZES = ("small", "medium", "large")
 COMMANDS = ("validate", "plan", "apply", "explain", "test")
@@ -191,7 +192,7 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": f"{os.cpu_count()} x {model}",
         "memory": memory,
         "python": platform.python_version(),

@@ -27,7 +27,8 @@ from pg_fixture import Cluster, connect, sql
 from accessplan.errors import StateError
 from accessplan.pglocation import parse_location
 from accessplan.pgschema import SCHEMA_VERSION
-from accessplan.pgstate import LOCK_HINT, PgBackend, lock_key
+from accessplan.pglock import LOCK_HINT, lock_key
+from accessplan.pgstate import PgBackend
 from accessplan.state import State, open_backend
 
 UNREADABLE = "fix or restore it by hand; accessplan never overwrites a state it cannot read"

@@ -121,7 +121,7 @@ UNCHANGED = "(hint: the state is unchanged; free space or fix the disk, then app
 def test_a_failing_disk_refuses_the_apply_and_keeps_the_state(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, hook: str, target: str, code: int, message: str
 ) -> None:
-    cli, old, new = _two_versions(tmp_path, capsys)
+    cli, new = _two_versions(tmp_path, capsys)
     before = cli.state_bytes()
     disk = FailingDisk(monkeypatch, hook, target, code)
     result = cli("apply", str(new), "--auto-approve")
@@ -132,7 +132,7 @@ def test_a_failing_disk_refuses_the_apply_and_keeps_the_state(
 
 
 def test_a_failing_audit_log_says_the_state_was_saved(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    cli, old, new = _two_versions(tmp_path, capsys)
+    cli, new = _two_versions(tmp_path, capsys)
     FailingDisk(monkeypatch, "_write", "audit.jsonl", errno.ENOSPC)
     result = cli("apply", str(new), "--auto-approve")
     assert (result.code, result.err) == (1, (
@@ -144,14 +144,14 @@ def test_a_failing_audit_log_says_the_state_was_saved(tmp_path: Path, capsys: py
     _recovers(cli, new, serial=2)
 
 
-def _two_versions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Cli, Path, Path]:
+def _two_versions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Cli, Path]:
     """A state holding one version of a manifest, and the next version (one rename) to apply."""
     old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
     old.write_text(big_manifest(4, 3, "Old Name"), encoding="utf-8")
     new.write_text(big_manifest(4, 3, "New Name"), encoding="utf-8")
     cli = Cli(capsys, tmp_path / "state")
     assert cli("apply", str(old), "--auto-approve", "--allow-escalation").code == 0
-    return cli, old, new
+    return cli, new
 
 
 def _recovers(cli: Cli, manifest: Path, serial: int) -> None:

@@ -105,6 +105,18 @@ def test_with_state_the_report_shows_relationships_and_real_expiry_times(applied
     assert report["state"] == {"location": "state", "exists": True, "serial": state.serial, "lineage": state.lineage}
 
 
+def test_access_that_has_ended_is_listed_until_an_apply_removes_it(applied: Path, example: Path) -> None:
+    from accessplan.state import open_backend
+
+    report = report_for(example, datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc), open_backend(str(applied)).read())
+    assert report["expiring"] == [
+        {"customer": "initech", "name": "Initech", "user": "priya.raman@bastionsec.example",
+         "what": "assignment (ended: the next apply removes it)", "ends": "2026-11-25T09:00:00Z", "left": "ended"},
+    ]  # fmt: skip
+    assert report["counts"]["expiring"] == 0
+    assert cells(report)[("priya.raman@bastionsec.example", "initech")][3] == 1 | 4  # time-bound, expired
+
+
 def test_a_poc_license_ending_within_the_window_is_listed(example: Path) -> None:
     report = report_for(example, datetime(2027, 1, 28, 12, 0, tzinfo=timezone.utc))
     assert [e for e in report["expiring"] if e["what"].startswith("POC")] == [

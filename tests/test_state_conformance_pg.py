@@ -19,7 +19,8 @@ pytest.register_assert_rewrite("backend_conformance", "pg_fixture")
 from backend_conformance import PARTNER, BackendConformance  # after the rewrite hook
 from pg_fixture import connect
 
-from accessplan.pgstate import LOCK_HINT, PgBackend
+from accessplan.pglock import LOCK_HINT
+from accessplan.pgstate import PgBackend
 from accessplan.state import Backend, open_backend
 
 TABLES = ("states", "audit", "outbox", "lock_holders")

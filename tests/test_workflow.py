@@ -13,9 +13,9 @@ are exercised for real.
 
 The story: a pull request bootstraps the state; customers approve; two pull
 requests are planned against the same state; the first merge applies, the
-second is refused as stale; a third is planned just before an expiry and
-merged just after it, and is refused too. Each refusal tells that a fresh plan
-must be reviewed.
+second is refused as stale; its fresh plan is made just before an expiry and
+merged just after it, and is refused too; planned once more, it applies. Each
+refusal tells that a fresh plan must be reviewed.
 """
 
 from __future__ import annotations
@@ -388,31 +388,28 @@ def test_pull_requests_are_planned_commented_and_applied_once_reviewed(github: G
     assert refused.steps[-2:] == [("Apply the reviewed plan", "failure"), ("Report the result on the pull request", "success")]
     assert github.comments(sofia)[-1]["body"].startswith(f"### accessplan: the plan for {sofia.head} was not applied\n")
 
-
-def test_a_plan_across_an_expiry_is_refused(github: GitHub) -> None:
-    boot = PullRequest(1, "bootstrap", labels=["accessplan/allow-escalation"])
-    github.push(boot, lambda repo: shutil.copytree(REPO / "examples" / "mssp", repo / "manifest"), "Add the manifest")
-    assert github.run_job("plan", boot, T0).ok
-    github.merge(boot)
-    assert github.run_job("apply", boot, T0).ok
-    approve(github.state, "initech")
-    live = PullRequest(2, "initech-live", labels=["accessplan/allow-escalation"])
-    github.push(live, lambda repo: None, "Apply what Initech approved")
-    assert github.run_job("plan", live, "2026-11-23T10:00:00Z").ok
-    github.merge(live)
-    assert github.run_job("apply", live, "2026-11-23T10:00:00Z").ok  # Priya's 48 hours at Initech start now
-
-    late = PullRequest(3, "late")
-    github.push(late, add_grant("  - users: [sofia.lindqvist@bastionsec.example]\n    customers: [soylent]\n"), "Sofia joins the POC")
-    assert github.run_job("plan", late, "2026-11-25T09:00:00Z").ok  # an hour before Priya's access ends
-    github.merge(late)
-    refused = github.run_job("apply", late, "2026-11-25T11:00:00Z")  # an hour after
+    # 5. As told, a fresh plan: an empty commit. It is made an hour before Priya's
+    #    48 hours at Initech end (they started with the apply at 10:30) and merged an
+    #    hour after: refused again, because the plan does not know of that expiry.
+    fresh = PullRequest(4, "replan-sofia", labels=["accessplan/allow-escalation"])  # new access for Sofia
+    github.push(fresh, lambda repo: None, "Plan #3 again")
+    assert github.run_job("plan", fresh, "2026-11-25T09:30:00Z").ok
+    github.merge(fresh)
+    refused = github.run_job("apply", fresh, "2026-11-25T11:30:00Z")
     assert not refused.ok
-    assert STALE.format(n=3) in refused.log
+    assert STALE.format(n=4) in refused.log
     assert (
-        "error: the plan is out of date: assignment/initech/priya.raman@bastionsec.example expired at 2026-11-25T10:00:00Z, "
-        "after the plan was made at 2026-11-25T09:00:00Z" in refused.log
+        "error: the plan is out of date: assignment/initech/priya.raman@bastionsec.example expired at 2026-11-25T10:30:00Z, "
+        "after the plan was made at 2026-11-25T09:30:00Z" in refused.log
     )
+
+    # 6. Planned again after the expiry, it removes what expired and applies.
+    again = PullRequest(5, "replan-sofia-again", labels=["accessplan/allow-escalation"])
+    github.push(again, lambda repo: None, "Plan #3 once more")
+    assert github.run_job("plan", again, "2026-11-25T11:45:00Z").ok
+    github.merge(again)
+    assert github.run_job("apply", again, "2026-11-25T12:00:00Z").ok
+    assert serial(github.state) == before + 1
 
 
 def test_a_failed_check_replaces_the_plan_comment(github: GitHub) -> None:
@@ -430,7 +427,7 @@ def test_a_failed_check_replaces_the_plan_comment(github: GitHub) -> None:
         "::error file=manifest/grants.yaml,line=56,col=17,title=accessplan::unknown customer 'vandelai' (hint: did you mean 'vandelay'?)"
         in result.log
     )
-    assert [o for _, o in result.steps][-5:] == ["failure", "skipped", "skipped", "skipped", "success"]
+    assert [o for _, o in result.steps][-6:] == ["failure", "skipped", "skipped", "skipped", "skipped", "success"]
     (comment,) = github.comments(pr)
     assert comment["body"] == (
         f"{MARKER}\n### accessplan: no plan for {pr.head}\n\n"
@@ -449,3 +446,48 @@ def test_a_merge_without_a_saved_plan_applies_nothing(github: GitHub) -> None:
         "reviewed (open a pull request, an empty commit is enough, and merge it once its plan is approved).\n" in result.log
     )
     assert not (github.state / "state.json").exists()
+
+
+def test_the_plan_comment_of_a_change_touching_500_customers_fits_in_a_comment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Markdown the comment step posts: under 65,000 characters, summary and escalations whole."""
+    from accessplan.cli import main
+    from accessplan.desired import desired_resources
+    from accessplan.loader import load_manifest
+    from accessplan.resolve import resolve
+    from accessplan.state import State
+
+    org = tmp_path / "org"
+    subprocess.run([sys.executable, str(REPO / "benchmarks" / "generate.py"), "--size", "medium", "--out", str(org)], check=True, capture_output=True)
+    manifest = load_manifest(org)
+    desired = desired_resources(manifest, resolve(manifest))
+    # A state in which every customer exists and has approved the partner, and nothing else: the
+    # plan gives every analyst their access in all 500 customers at once.
+    state = State.new(manifest.partner.id)
+    state.resources = {
+        addr: {"spec": spec, "status": {"relationship": "approved", "protect": spec["protect"]}}
+        for addr, spec in desired.items()
+        if addr.startswith("customer/")
+    }
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "state.json").write_bytes(state.to_bytes())
+    capsys.readouterr()
+    code = main(["--now", T0, "plan", str(org), "--state", str(tmp_path / "state"), "--format", "markdown", "--out", str(tmp_path / "big.plan")])
+    comment = capsys.readouterr().out
+    assert code == 0
+    plan = json.loads((tmp_path / "big.plan").read_text(encoding="utf-8"))
+    touched = {c["address"].split("/")[1] for c in plan["changes"] if c["address"].startswith(("assignment/", "group/"))}
+    assert len(touched) == 500
+    assert len(comment) < 65_000 and len(comment.encode("utf-16-le")) // 2 < 65_000
+    summary = plan["summary"]
+    assert comment.startswith(
+        "### accessplan plan for partner northwind-mssp\n\n"
+        f"**Plan: {summary['add']} to add, {summary['change']} to change, {summary['destroy']} to destroy, {summary['defer']} deferred.**\n"
+    )
+    live = [e for e in plan["escalations"] if not e["deferred"]]
+    assert f"#### Escalations: {len(live)} to accept with --allow-escalation, 0 deferred\n" in comment
+    kinds = {e["kind"] for e in live}
+    assert len(kinds) >= 2
+    escalations = comment.split("#### Escalations:", 1)[1].split("####", 1)[0]
+    assert escalations.count("| to accept |") >= len(kinds)  # every kind of escalation is in the table

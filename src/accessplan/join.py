@@ -14,6 +14,7 @@ only for the specs that differ.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -78,26 +79,22 @@ def defer(address: str, before: Spec | None, after: Spec | None, reason: Reason)
 
 
 def _by_kind(desired: Resources, current: StateResources) -> dict[str, list[str]]:
-    """Every address of either side, grouped by kind (the part before the first '/').
+    """Every address of either side, grouped by kind (the part before the first '/'), each group sorted.
 
-    Both sides are usually sorted by address, so a kind's addresses come in one
-    run: the kind is worked out only where a run starts (165,000 addresses at
-    the large size).
+    Sorted, a kind's addresses form one run, found by binary search: the
+    kind is worked out once per run, not once per address (165,000 of them at
+    the large size). Desired resources come sorted already, so sorting them
+    is linear.
     """
     out: dict[str, list[str]] = {}
-    prefix, bucket = "\0", []
-    for addr in desired:
-        if not addr.startswith(prefix):
-            kind = addr[: addr.find("/")]
-            prefix, bucket = kind + "/", out.setdefault(kind, [])
-        bucket.append(addr)
-    for addr in current:
-        if addr in desired:
-            continue
-        if not addr.startswith(prefix):
-            kind = addr[: addr.find("/")]
-            prefix, bucket = kind + "/", out.setdefault(kind, [])
-        bucket.append(addr)
+    for keys in (sorted(desired), sorted(addr for addr in current if addr not in desired)):
+        i = 0
+        while i < len(keys):
+            kind = keys[i].partition("/")[0]
+            # Every address starting with "kind/" sorts before "kind0" ('0' follows '/').
+            end = max(bisect_left(keys, kind + "0", i), i + 1)
+            out.setdefault(kind, []).extend(keys[i:end])
+            i = end
     return out
 
 
@@ -275,9 +272,10 @@ class _Join:
             if change is None:
                 # The common case, kept cheap: an unchanged assignment keeps the end state stamped.
                 res = current.get(addr)
-                if res is None or addr not in effective:
+                status = res.get("status") if res is not None else None
+                end = status.get(lc.EXPIRES_AT) if status else None
+                if type(end) is not str or end <= now_iso or end > horizon or addr not in effective:
                     continue
-                end = lc.expires_at(res.get("status"))
             else:
                 spec = effective.get(addr)
                 if spec is None or change.action is Action.DEFER or change.action is Action.DELETE:

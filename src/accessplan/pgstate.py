@@ -16,40 +16,26 @@ the state: the commit is refused as stale, never turned into an overwrite.
 
 Locking
 -------
-The lock is a session-level advisory lock whose key is a 64-bit hash of the
-schema and the partner id, held on a connection of its own for the whole
-apply. ``--lock-timeout`` becomes PostgreSQL's ``lock_timeout`` on that wait
-(0: one ``pg_try_advisory_lock``). The holder writes who it is into
-``lock_holders``; a waiter that gives up names it, after checking in
-``pg_locks`` that the session that wrote the row still holds the lock. A
-killed holder's connection closes with it, its server session ends, and the
-lock goes with the session. Releasing checks ``pg_advisory_unlock``'s result:
-a lock that vanished while held is reported, not ignored.
-
-Session-level advisory locks belong to a server session. Through a connection
-pooler in transaction mode (PgBouncer ``pool_mode=transaction``) consecutive
-statements may run in different sessions, and the lock means nothing: connect
-directly, or through a pooler in session mode. This is said in the lock
-error's hint rather than guessed at.
+The lock is a session-level advisory lock per partner, held on a connection
+of its own for the whole apply (:mod:`accessplan.pglock`). Releasing checks
+that it was still held: a lock that vanished is reported, not ignored. Reads
+and commits inside the lock use the lock's connection; reads outside use a
+short-lived one.
 
 The Backend interface takes the lock before the caller says which partner it
 is about (``read(partner)`` comes just after ``lock()``). When the URL does not
 pin the partner (``?partner=ID``), the lock is therefore taken on the first
 ``read`` or ``commit`` inside it, which name the partner, with the same
-timeout. No state is read or written outside the partner's lock.
+timeout: inside ``lock()``, no state is read or written before the partner's
+lock is held.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-import os
-import socket
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, TypeAlias
+from typing import Any
 
 import orjson
 import psycopg
@@ -61,22 +47,16 @@ from psycopg.types.json import Jsonb
 
 from accessplan.errors import StateError
 from accessplan.pglocation import PgLocation, parse_location, scrub
+from accessplan.pglock import AdvisoryLock, Connection
 from accessplan.pgschema import SCHEMA_VERSION, check_version, installed_version, migrate
 from accessplan.state import UNREADABLE_HINT, State, check_partner
 
-Connection: TypeAlias = "psycopg.Connection[TupleRow]"
-
-LOCK_HINT = (
-    "wait for it to finish, or retry with --lock-timeout SECONDS; the lock is a PostgreSQL session-level advisory lock, "
-    "which a pooler in transaction mode (PgBouncer pool_mode=transaction) does not keep: connect directly or through a session-mode pool"
-)
 _LOST_HINT = (
     "the commit, if any, was still checked by compare-and-swap; if the connection goes through a pooler in transaction mode "
     "(PgBouncer pool_mode=transaction), connect directly or through a session-mode pool"
 )
 _CONNECT_HINT = "check the URL and that the server is running; keep the password out of the URL with PGPASSWORD or ~/.pgpass"
 _STALE_HINT = "the state changed since it was read; plan again"
-_DEAD_HOLDER_GRACE = 5.0  # seconds to wait for the session of a holder known to be dead to end
 _BATCH = 500  # audit records or notifications per INSERT when importing
 
 
@@ -91,28 +71,9 @@ def _same(data: Any) -> Any:
     return data
 
 
-def lock_key(schema: str, partner: str) -> int:
-    """The advisory lock key of a partner's state: a stable signed 64-bit hash."""
-    digest = hashlib.blake2b(f"accessplan state {schema} {partner}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
 def _utc(now: datetime | None) -> str:
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _alive_here(host: str, pid: int) -> bool:
-    """False only for a holder on this host whose process is gone."""
-    if host != socket.gethostname():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def stale_message(expected: tuple[str, int] | None, found: tuple[str, int] | None) -> str:
@@ -120,18 +81,6 @@ def stale_message(expected: tuple[str, int] | None, found: tuple[str, int] | Non
         return "no state" if key is None else f"lineage {key[0]} serial {key[1]}"
 
     return f"state moved on: expected {name(expected)}, found {name(found)}"
-
-
-@dataclass(slots=True)
-class _Held:
-    """The lock of one ``lock()`` block: its connection, and the partner once known."""
-
-    conn: Connection
-    operation: str
-    actor: str | None
-    since: str
-    timeout: float
-    partner: str | None = None
 
 
 class _Stale(Exception):
@@ -144,7 +93,7 @@ class PgBackend:
     def __init__(self, location: str) -> None:
         self._where: PgLocation = parse_location(location)
         self.location = self._where.display
-        self._held: _Held | None = None
+        self._held: AdvisoryLock | None = None
         self._ready = False  # tables seen at this accessplan's schema version
 
     # -- connections -------------------------------------------------------
@@ -266,7 +215,7 @@ class PgBackend:
             return
         conn = self._connect()
         try:
-            held = _Held(conn, operation, actor, _utc(now), timeout)
+            held = AdvisoryLock(conn, self._table("lock_holders"), self._where.schema, operation, actor, _utc(now), timeout)
             with self._session_errors("lock state"):
                 migrate(conn, self._where.schema, self.location)
                 self._ready = True
@@ -297,71 +246,24 @@ class PgBackend:
         except psycopg.Error as exc:
             raise StateError(f"could not {doing} ({self.location}): {scrub(str(exc), self._where)}") from None
 
-    def _try_lock(self, conn: Connection, key: int, timeout: float) -> bool:
-        if timeout == 0:
-            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-            return bool(row and row[0])
-        wait = "0" if timeout < 0 else f"{max(1, math.ceil(timeout * 1000))}ms"
-        try:
-            with conn.transaction():  # a session-level lock taken in a transaction outlives it
-                conn.execute("SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', '0', true)", (wait,))
-                conn.execute("SELECT pg_advisory_lock(%s)", (key,))
-        except psycopg.errors.LockNotAvailable:
-            return False
-        return True
-
-    def _acquire(self, held: _Held, partner: str) -> None:
-        key = lock_key(self._where.schema, partner)
+    def _acquire(self, held: AdvisoryLock, partner: str) -> None:
         with self._session_errors("lock state"):
-            got = self._try_lock(held.conn, key, held.timeout)
-            if not got:
-                holder = self._holder(held.conn, partner, key)
-                if holder is not None and held.timeout >= 0 and not _alive_here(str(holder[2]), int(holder[1])):
-                    got = self._try_lock(held.conn, key, _DEAD_HOLDER_GRACE)  # its session is ending
-                if not got:
-                    raise StateError(f"state is locked by {_describe(holder)}", LOCK_HINT)
-            held.partner = partner
-            held.conn.execute(
-                sql.SQL(
-                    "INSERT INTO {} (partner, actor, host, pid, operation, since, backend_pid) VALUES (%s, %s, %s, %s, %s, %s, pg_backend_pid()) "
-                    "ON CONFLICT (partner) DO UPDATE SET actor = EXCLUDED.actor, host = EXCLUDED.host, pid = EXCLUDED.pid, "
-                    "operation = EXCLUDED.operation, since = EXCLUDED.since, backend_pid = EXCLUDED.backend_pid"
-                ).format(self._table("lock_holders")),
-                (partner, held.actor, socket.gethostname(), os.getpid(), held.operation, held.since),
-            )
+            held.acquire(partner)
 
-    def _holder(self, conn: Connection, partner: str, key: int) -> TupleRow | None:
-        """The recorded holder, if the session that recorded it still holds the lock."""
-        unsigned = key & 0xFFFF_FFFF_FFFF_FFFF
-        return conn.execute(
-            sql.SQL(
-                "SELECT h.actor, h.pid, h.host, h.operation, h.since FROM {} h WHERE h.partner = %s AND EXISTS ("
-                "SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.pid = h.backend_pid "
-                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                "AND l.classid::bigint = %s AND l.objid::bigint = %s AND l.objsubid = 1)"
-            ).format(self._table("lock_holders")),
-            (partner, unsigned >> 32, unsigned & 0xFFFF_FFFF),
-        ).fetchone()
-
-    def _release(self, held: _Held, *, quiet: bool) -> None:
+    def _release(self, held: AdvisoryLock, *, quiet: bool) -> None:
         """Unlock and close; a lock found gone is an error unless another one is already on its way."""
-        partner = held.partner
         try:
-            if partner is None:
-                return
-            held.conn.execute(sql.SQL("DELETE FROM {} WHERE partner = %s AND backend_pid = pg_backend_pid()").format(self._table("lock_holders")), (partner,))
-            row = held.conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(self._where.schema, partner),)).fetchone()
-            if not (row and row[0]) and not quiet:
-                raise StateError(f"the state lock of partner '{partner}' was gone before accessplan released it", _LOST_HINT)
+            if held.partner is not None and not held.release() and not quiet:
+                raise StateError(f"the state lock of partner '{held.partner}' was gone before accessplan released it", _LOST_HINT)
         except psycopg.Error as exc:
             if not quiet:
-                raise StateError(f"lost the connection holding the state lock of partner '{partner}': {scrub(str(exc), self._where)}", _LOST_HINT) from None
+                raise StateError(f"lost the connection holding the state lock of partner '{held.partner}': {scrub(str(exc), self._where)}", _LOST_HINT) from None
         finally:
             held.conn.close()
 
     # -- writing -----------------------------------------------------------
 
-    def _writing_scope(self, held: _Held, partner: str | None) -> str:
+    def _writing_scope(self, held: AdvisoryLock, partner: str | None) -> str:
         scope = self._where.partner or held.partner or partner
         if scope is None:
             raise StateError(f"{self.location}: cannot tell which partner this state belongs to", "name the partner in the URL, e.g. ...?partner=ID")
@@ -473,9 +375,3 @@ class PgBackend:
 def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-
-def _describe(holder: TupleRow | None) -> str:
-    if holder is None:
-        return "another process (it has not said who yet)"
-    actor, pid, host, operation, since = holder
-    return f"{actor or 'unknown'} (pid {pid} on {host}, operation {operation}, since {since})"

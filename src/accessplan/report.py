@@ -97,7 +97,7 @@ def build_report(inp: ReportInput) -> dict[str, Any]:
         "assignments": matrix.assignments,
         "admins": matrix.admins,
         "conflicts": len(conflicts),
-        "expiring": len(expiring),
+        "expiring": sum(1 for e in expiring if e["left"] != "ended"),
         **{s: sum(1 for v in statuses.values() if v == s) for s in ("approved", "pending", "revoked", "new")},
     }
     return {
@@ -199,9 +199,11 @@ class _Matrix:
             status,
         )
         self.cells += (self._user(user), self.customer_index[cid], self._profile(key), self._impact(impact))
-        if flags & EXPIRING and end is not None:
-            left = lc.hours_text(lc.parse_time(end) - self.inp.now)
-            self.expiring.append({"customer": cid, "name": _name(self.model, cid), "user": user, "what": "assignment", "ends": end, "left": left})
+        if flags & (EXPIRING | EXPIRED) and end is not None:
+            ended = bool(flags & EXPIRED)
+            left = "ended" if ended else lc.hours_text(lc.parse_time(end) - self.inp.now)
+            what = "assignment (ended: the next apply removes it)" if ended else "assignment"
+            self.expiring.append({"customer": cid, "name": _name(self.model, cid), "user": user, "what": what, "ends": end, "left": left})
 
     def add_gone(self, cid: str, user: str, impact: dict[str, Any]) -> None:
         """A pair the plan takes all access from: it has no assignment left to show."""

@@ -131,6 +131,11 @@ def _write_page(path: Path, html: str) -> None:
 
 #: Examples for ``--help``, by command path. Commands whose help already shows one keep it.
 EXAMPLES: dict[str, tuple[str, ...]] = {
+    "": (
+        "accessplan validate examples/mssp",
+        "accessplan --now 2026-11-23T09:00:00Z plan examples/mssp --state /tmp/mssp-state",
+        "eval \"$(_ACCESSPLAN_COMPLETE=bash_source accessplan)\"   # shell completion (bash; zsh_source, fish_source)",
+    ),
     "validate": ("accessplan validate examples/mssp", "accessplan validate --strict --format github manifests/"),
     "schema": ("accessplan schema --out schemas/accessplan.schema.json",),
     "plan": (
@@ -150,8 +155,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "customer approve": ("accessplan customer approve globex --as nadia.petrova@globex.example",),
     "customer revoke": ("accessplan customer revoke globex --as nadia.petrova@globex.example",),
     "customer notifications": ("accessplan customer notifications globex --on-grant --no-on-removal",),
-    "poc": ("accessplan poc email soylent InsightIDR --extend",),
-    "poc email": ("accessplan poc email soylent InsightIDR --extend",),
+    "poc": ("accessplan poc email soylent InsightIDR examples/mssp --extend",),
+    "poc email": ("accessplan poc email soylent InsightIDR examples/mssp --extend",),
     "state": ("accessplan state migrate --from .accessplan --to postgresql://accessplan@db.example/accessplan",),
     "state migrate": ("accessplan state migrate --from .accessplan --to postgresql://accessplan@db.example/accessplan",),
 }
@@ -163,11 +168,17 @@ def has_example(command: click.Command) -> bool:
 
 def attach_examples(group: click.Group = cli, prefix: str = "") -> None:
     """Give every command (and subcommand) without an example in its help one from :data:`EXAMPLES`."""
+    if not prefix:
+        _add_example(group, "")
     for name, command in group.commands.items():
         path = f"{prefix}{name}"
-        examples = EXAMPLES.get(path)
-        if examples and not has_example(command):
-            lines = "\n".join(f"  {line}" for line in examples)
-            command.epilog = f"\b\nExample{'s' if len(examples) > 1 else ''}:\n{lines}"
+        _add_example(command, path)
         if isinstance(command, click.Group):
             attach_examples(command, f"{path} ")
+
+
+def _add_example(command: click.Command, path: str) -> None:
+    examples = EXAMPLES.get(path)
+    if examples and not has_example(command):
+        lines = "\n".join(f"  {line}" for line in examples)
+        command.epilog = f"\b\nExample{'s' if len(examples) > 1 else ''}:\n{lines}"
