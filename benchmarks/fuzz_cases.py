@@ -254,7 +254,7 @@ def _benign(draw: st.DrawFn, data: Any) -> Any:
 
 def _dump(draw: st.DrawFn, data: Any) -> str:
     try:
-        return yaml.dump(
+        return str(yaml.dump(
             data,
             Dumper=yaml.CSafeDumper,
             default_flow_style=_pick(draw, (False, True, None)),
@@ -262,7 +262,7 @@ def _dump(draw: st.DrawFn, data: Any) -> str:
             allow_unicode=draw(BOOLS),
             width=_pick(draw, (40, 80, 10**6)),
             indent=_pick(draw, (2, 3, 4)),
-        )
+        ))
     except (yaml.YAMLError, ValueError, TypeError, RecursionError):
         return json.dumps(data, default=str)
 
@@ -293,7 +293,7 @@ def _mutate_text(draw: st.DrawFn, text: str) -> str:
     elif op == 8:
         return text.replace("\n", _pick(draw, ("\r\n", "\r", "\n\n", "\x85")))
     else:
-        return _pick(draw, ("\ufeff", "%YAML 1.1\n---\n", "%YAML 1.2\n---\n", "---\n", "# c\n", "\n")) + text
+        return str(_pick(draw, ("\ufeff", "%YAML 1.1\n---\n", "%YAML 1.2\n---\n", "---\n", "# c\n", "\n"))) + text
     return "\n".join(lines)
 
 

@@ -3,8 +3,9 @@
 Each worker owns a state directory and two manifests of one family (they
 differ in a customer's name, so every apply rewrites the whole state). It
 applies them in turn, killing each apply after a delay drawn uniformly over
-the time an uninterrupted apply takes (start-up, planning and writing). After
-every attempt: ``state.json`` is valid JSON and exactly the old state (same
+the time an uninterrupted apply takes (start-up, planning and writing; measured
+again every :data:`REMEASURE` applies, as the machine's load changes), until
+it has delivered its share of SIGKILLs. After every attempt: ``state.json`` is valid JSON and exactly the old state (same
 serial, same resources) or the new one (serial + 1); an apply that finished
 left no temporary file or journal behind (so whatever a killed writer left was
 cleaned up). At the end the audit log records each commit exactly once.
@@ -25,6 +26,7 @@ from typing import Any
 from trial_common import Trial, accessplan_cmd, audit_chain, family, leftovers, read_state, unbroken
 
 USERS, CUSTOMERS = 60, 50  # 3,050 assignments, a state of about 1.5 MB (as tests/test_crash.py)
+REMEASURE = 25  # every 25th apply runs to the end, to measure how long an apply takes now
 
 
 def _apply(manifest: Path, state: Path, *extra: str, kill_after: float | None = None) -> int:
@@ -39,7 +41,7 @@ def _apply(manifest: Path, state: Path, *extra: str, kill_after: float | None = 
         return proc.wait(timeout=60)
 
 
-def _worker(root: Path, trials: int, seed: int, trial: Trial, lock: threading.Lock) -> None:
+def _worker(root: Path, kills: int, seed: int, trial: Trial, lock: threading.Lock) -> None:
     root.mkdir(parents=True)
     variants = []
     for name in ("Alpha", "Beta"):
@@ -61,36 +63,41 @@ def _worker(root: Path, trials: int, seed: int, trial: Trial, lock: threading.Lo
     resources.append(read_state(state)["resources"])
     serial, side = 2, 1
     rng = random.Random(seed)
-    counts = {"killed": 0, "completed": 0, "interrupted_writes": 0}
-    for number in range(trials):
+    counts = {"attempts": 0, "killed": 0, "completed": 0, "interrupted_writes": 0}
+    while counts["killed"] < kills and counts["attempts"] < 3 * kills + 10:
         target = 1 - side
-        code = _apply(variants[target], state, kill_after=rng.uniform(0.0, duration * 1.1))
-        problem = None
+        timing = counts["attempts"] % REMEASURE == REMEASURE - 1  # now and then, an apply left to finish
+        started = time.monotonic()
+        code = _apply(variants[target], state, kill_after=None if timing else rng.uniform(0.0, duration * 1.1))
+        if timing and code == 0:
+            duration = time.monotonic() - started  # the machine's speed changes: so does the window
+        counts["attempts"] += 1
+        problems = []
         try:
             doc = read_state(state)
         except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
-            problem = f"state.json is not valid JSON: {exc}"
+            problems.append(f"state.json is not valid JSON: {exc}")
         else:
             if doc["serial"] == serial and doc["resources"] == resources[side]:
                 pass
             elif doc["serial"] == serial + 1 and doc["resources"] == resources[target]:
                 serial, side = serial + 1, target
             else:
-                problem = f"state is neither the old (serial {serial}) nor the new one (found serial {doc['serial']})"
+                problems.append(f"state is neither the old (serial {serial}) nor the new one (found serial {doc['serial']})")
         if code == 0:
             counts["completed"] += 1
             left = leftovers(state)
             if left:
-                problem = f"a finished apply left {', '.join(left)}"
+                problems.append(f"a finished apply left {', '.join(left)}")
         elif code == -signal.SIGKILL:
             counts["killed"] += 1
             counts["interrupted_writes"] += bool(leftovers(state))
         else:
-            problem = f"apply exited {code}"
+            problems.append(f"apply exited {code}")
         with lock:
-            trial.runs += 1
-            if problem:
-                trial.fail(f"{root.name} attempt {number + 1}: {problem}")
+            trial.runs += code == -signal.SIGKILL
+            for problem in problems:
+                trial.fail(f"{root.name} attempt {counts['attempts']}: {problem}")
     if _apply(variants[1 - side], state) != 0 or leftovers(state):
         with lock:
             trial.fail(f"{root.name}: the final apply failed or left files behind")
@@ -105,7 +112,7 @@ def _worker(root: Path, trials: int, seed: int, trial: Trial, lock: threading.Lo
 
 
 def kill_trial(root: Path, kills: int, workers: int = 2, seed: int = 20261123) -> Trial:
-    """``kills`` SIGKILL attempts in total, split between ``workers`` state directories."""
+    """``kills`` SIGKILLs delivered in total (applies that finished first do not count), split between workers."""
     trial = Trial("SIGKILL during apply")
     lock = threading.Lock()
     share = [kills // workers + (1 if i < kills % workers else 0) for i in range(workers)]

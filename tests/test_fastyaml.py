@@ -116,7 +116,7 @@ def test_both_readers_agree_on_the_example_and_a_generated_org(tmp_path: Path) -
     from generate import generate  # benchmarks/generate.py
 
     generate("small", tmp_path / "org")
-    files = sorted((ROOT / "examples").rglob("*.yaml")) + sorted((tmp_path / "org").rglob("*.yaml"))
+    files = sorted((ROOT / "examples" / "mssp").rglob("*.yaml")) + sorted((tmp_path / "org").rglob("*.yaml"))
     assert len(files) > 50
     for path in files:
         text = path.read_text()

@@ -67,6 +67,17 @@ def test_redefining_a_custom_role_shows_every_member_of_every_group_using_it() -
     ) in text
 
 
+def test_reusing_the_engine_validate_built_gives_the_same_plan() -> None:
+    from accessplan.access import AccessModel
+
+    state = applied(tier1_org({"InsightIDR Core": "View Only"}))
+    want = tier1_org({"InsightIDR Core": "Administer"})
+    want["assignment/initech/dave@acme"] = assignment(platform_admin=True)
+    fresh = make_plan(want, state, NOW)
+    assert fresh.impact and fresh.escalations
+    assert make_plan(want, state, NOW, desired_model=AccessModel(want)) == fresh
+
+
 def test_a_role_change_reaching_a_thousand_analysts_is_grouped_with_counts_per_customer() -> None:
     def org(level: str) -> dict[str, Any]:
         out: dict[str, Any] = dict(PARTNER)

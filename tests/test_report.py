@@ -246,3 +246,23 @@ def test_a_plan_of_another_partner_is_refused(example: Path, capsys: pytest.Capt
         "error: change.plan: the plan is for partner 'bastion-mssp', the manifest declares 'other-mssp' "
         "(hint: give the plan made from this manifest)\n",
     )
+
+
+def test_privilege_conflicts_are_listed(example: Path) -> None:
+    grants = example / "grants.yaml"
+    grants.write_text(
+        grants.read_text(encoding="utf-8")
+        + "  - users: [liam.oconnor@bastionsec.example]\n    customers: [globex]\n    products: [InsightIDR]\n    roles: [InsightIDR Admin]\n",
+        encoding="utf-8",
+    )
+    report = report_for(example, NOW)
+    core = [c for c in report["conflicts"] if c["feature"] == "InsightIDR Core"]
+    assert [(c["account"], c["kind"], c["subject"], c["product"]) for c in core] == [("globex", "user", "liam.oconnor@bastionsec.example", "InsightIDR")]
+    assert core[0]["text"] == (
+        "privilege conflict for liam.oconnor@bastionsec.example in globex: InsightIDR feature InsightIDR Core is given "
+        "at View and Change by role Tier 1 Analyst via group SOC Tier 1 and at Administer by role InsightIDR Admin, direct; "
+        "least privilege makes it View and Change"
+    )
+    html = render_report_html(report)
+    assert f"<td>{core[0]['text']}</td>" in html
+    assert report["counts"]["conflicts"] == len(report["conflicts"]) >= 1

@@ -21,7 +21,7 @@ from accessplan import yamlsafe
 from accessplan.schema import schema_text
 
 SCHEMA_FILE = REPO / "schemas" / "accessplan.schema.json"
-EXAMPLES = sorted((REPO / "examples").rglob("*.yaml"))
+EXAMPLES = sorted((REPO / "examples" / "mssp").rglob("*.yaml"))  # the manifest (examples/ also holds CI files)
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
 
 

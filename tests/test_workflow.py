@@ -431,7 +431,7 @@ def test_a_failed_check_replaces_the_plan_comment(github: GitHub) -> None:
     (comment,) = github.comments(pr)
     assert comment["body"] == (
         f"{MARKER}\n### accessplan: no plan for {pr.head}\n\n"
-        "The layout check, validation or the access tests failed: see this commit's checks.\n"
+        "The layout check, validation, the access tests or the plan failed: see this commit's checks.\n"
     )
 
 

@@ -401,13 +401,14 @@ class AccessModel:
 
 
 def access_diagnostics(
-    manifest: Manifest, resolved: Resolved, resources: Mapping[str, Mapping[str, Any]] | None = None
+    manifest: Manifest, resolved: Resolved, resources: Mapping[str, Mapping[str, Any]] | None = None, *, model: AccessModel | None = None
 ) -> list[Diagnostic]:
     """Privilege conflicts as warnings and the distribution-list rule as errors (for ``validate``).
 
     ``resources``: the manifest's desired resources, if the caller already built
-    them (they cost seconds for a large MSSP); built here otherwise.
+    them (they cost seconds for a large MSSP); built here otherwise. ``model``:
+    the engine over them, if the caller built it already.
     """
     from accessplan.access_diag import access_diagnostics as run
 
-    return run(manifest, resolved, resources)
+    return run(manifest, resolved, resources, model=model)

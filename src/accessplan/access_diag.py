@@ -66,10 +66,15 @@ class _Places:
 
 
 def access_diagnostics(
-    manifest: Manifest, resolved: Resolved, resources: Mapping[str, Mapping[str, Any]] | None = None
+    manifest: Manifest, resolved: Resolved, resources: Mapping[str, Mapping[str, Any]] | None = None, *, model: AccessModel | None = None
 ) -> list[Diagnostic]:
-    """Conflicts (warnings) and distribution lists above View Only (errors)."""
-    model = AccessModel(resources if resources is not None else desired_resources(manifest, resolved))
+    """Conflicts (warnings) and distribution lists above View Only (errors).
+
+    ``model``: the engine over the desired resources, when the caller (``plan``)
+    built it already to reuse it for the access impact.
+    """
+    if model is None:
+        model = AccessModel(resources if resources is not None else desired_resources(manifest, resolved))
     places = _Places(manifest, resolved)
     out: list[Diagnostic] = []
     for conflict in model.conflicts():

@@ -196,14 +196,23 @@ class _Reader:
 
         The blank lines after it are then seen as blank lines between entries.
         """
-        header = self.text[node.start : self.text.find("\n", node.start)].split("#", 1)[0]
-        if "+" in header:
+        if "+" in _indicators(self.text[node.start : self.text.find("\n", node.start)]):
             return
         body = self.text[node.start : node.end]
         stripped = body.rstrip(" \t\n")
         cut = body.find("\n", len(stripped))
         if cut >= 0:
             node.end = node.start + cut + 1
+
+
+def _indicators(header: str) -> str:
+    """A block scalar header's chomping and indentation indicators (``|+2`` -> ``+2``).
+
+    The style character is the last ``|`` or ``>`` before any comment: an
+    anchor or a tag may come before it.
+    """
+    header = _drop_comment(header)
+    return header[max(header.rfind("|"), header.rfind(">")) + 1 :].strip()
 
 
 def _drop_comment(segment: str) -> str:
@@ -389,9 +398,8 @@ class _Writer:
         if len(lines) > 1 and lines[-1] == "" and node.style in ("|", ">"):
             lines.pop()  # a block scalar's span ends with its line break
         delta = new_base - old_base
-        header = lines[0].split("#", 1)[0]
         body = [ln for ln in lines[1:] if ln.strip()]
-        if node.style in ("|", ">") and body and not any(ch.isdigit() for ch in header):
+        if node.style in ("|", ">") and body and not any(ch.isdigit() for ch in _indicators(lines[0])):
             # Without an indentation indicator, the first content line sets the
             # indentation: put the content two spaces in from its key or dash.
             delta = new_base + 2 - min(len(ln) - len(ln.lstrip(" ")) for ln in body)

@@ -16,7 +16,8 @@ judged on one pair of access records, so the models are built once.
 
 Scope and cost: only the (account, user) pairs the plan touches are compared —
 an assignment or user entry that changes, the members (before and after) of a
-group that changes, the holders (directly or through a group) of a custom
+group whose roles, products or log rules change (only those who join or leave
+when just its members change), the holders (directly or through a group) of a custom
 role that is redefined, and every user of an account whose log sets or logs
 change, or whose licence or default log access changes (a rename does not
 count). The engine shares the role arithmetic of equal
@@ -110,10 +111,6 @@ def _side(value: Any) -> dict[str, Any]:
     return value
 
 
-def _account(addr: str) -> str:
-    return addr.partition("/")[2].partition("/")[0]
-
-
 #: The fields of an account record that access depends on (a rename or a label changes nobody's access).
 _ACCOUNT_ACCESS = ("default_all_logs", "licensed", "products")
 
@@ -140,9 +137,12 @@ def touched(changes: Iterable[Change]) -> Touched:
         if kind in ("assignment", "user"):
             found.pairs.add((account, name))
         elif kind == "group":
-            for spec in (change.before, change.after):
-                for member in (spec or {}).get("members") or ():
-                    found.pairs.add((account, member))
+            before, after = change.before or {}, change.after or {}
+            old, new = set(before.get("members") or ()), set(after.get("members") or ())
+            if before and after and {**before, "members": None} == {**after, "members": None}:
+                found.pairs.update((account, m) for m in old ^ new)  # only who joined or left
+            else:
+                found.pairs.update((account, m) for m in old | new)
         elif kind == "role":
             found.roles.setdefault(account, set()).add(name)
         elif kind in ("logset", "log"):
@@ -334,13 +334,17 @@ def access_impact(
     changes: Iterable[Change],
     blocked: Mapping[str, Reason],
     lapsed: AbstractSet[str],
+    *,
+    desired_model: AccessModel | None = None,
 ) -> tuple[tuple[Impact, ...], tuple[Escalation, ...]]:
     """The impact entries and escalations of moving from ``current`` (state resources) to ``effective`` (specs).
 
     ``lapsed``: the assignments of ``current`` that give no access any more
     (tombstones, and those past their ``expires_at``); ``blocked``: customer id
-    -> why its changes are deferred.
+    -> why its changes are deferred; ``desired_model``: the engine over
+    ``effective`` if one was built already (``validate`` builds it).
     """
+    from accessplan.access import AccessModel
     from accessplan.loader import no_gc
 
     changes = list(changes)
@@ -348,19 +352,21 @@ def access_impact(
     accounts = scope.accounts
     if not accounts:
         return (), ()
-    partner = next((_account(a) for a in effective if a.startswith("partner/")), None)
-    if partner:
-        accounts.add(partner)
     with no_gc():
         state = Addresses(current, state=True, skip=lapsed)
         desired = Addresses(effective)
+        partner = next((addr.split("/", 1)[1] for addr in desired.run("partner/")), None)
+        if partner:
+            accounts.add(partner)
         # Index only the accounts the plan touches; when that is most of them,
         # picking them out would cost more than it saves.
-        if 4 * len(accounts) > 3 * len(desired.run("customer/")):
-            before_specs, after_specs = state.everything(), effective
-        else:
-            before_specs, after_specs = state.subset(sorted(accounts)), desired.subset(sorted(accounts))
-        models = _Models(before_specs, after_specs, desired, scope.logs | ({partner} if scope.logs and partner else set()))
+        everything = 4 * len(accounts) > 3 * len(desired.run("customer/"))
+        before_specs = state.everything() if everything else state.subset(sorted(accounts))
+        if desired_model is None:
+            desired_model = AccessModel(effective if everything else desired.subset(sorted(accounts)))
+        log_accounts = scope.logs | ({partner} if scope.logs and partner else set())
+        models = _Models(AccessModel(before_specs), desired_model, desired, log_accounts, before_specs)
+        after_specs = effective  # looked up, never walked: the whole of it costs nothing more
         pairs = scope.pairs
         if scope.roles:
             pairs |= role_holders(state, scope.roles) | role_holders(desired, scope.roles)
@@ -381,16 +387,16 @@ class _Models:
     baseline would change nothing.
     """
 
-    def __init__(self, before_specs: Mapping[str, Mapping[str, Any]], after_specs: Mapping[str, Mapping[str, Any]],
-                 desired: Addresses, log_accounts: AbstractSet[str]) -> None:
+    def __init__(self, before: AccessModel, plain: AccessModel, desired: Addresses, log_accounts: AbstractSet[str],
+                 baseline: Mapping[str, Mapping[str, Any]]) -> None:
         from accessplan.access import AccessModel
 
-        self.before = AccessModel(before_specs)
-        self._plain = AccessModel(after_specs)
+        self.before = before
+        self._plain = plain
         self._log_accounts = log_accounts
         self._logged: AccessModel | None = None
         if log_accounts:
-            self._logged = AccessModel(desired.subset(sorted(log_accounts)), baseline=before_specs)
+            self._logged = AccessModel(desired.subset(sorted(log_accounts)), baseline=baseline)
 
     def after(self, account: str) -> AccessModel:
         if self._logged is not None and account in self._log_accounts:

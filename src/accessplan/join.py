@@ -42,6 +42,8 @@ class JoinResult:
     blocked: dict[str, Reason] = field(default_factory=dict)
     #: assignments of state that give no access now: tombstones, and those past expires_at
     lapsed: set[str] = field(default_factory=set)
+    #: whether ``effective`` lost something of the desired resources (a dead assignment, a membership)
+    trimmed: bool = False
 
 
 def resolved_alike(have: Spec, want: Spec, expires_at: str | None) -> bool:
@@ -164,6 +166,7 @@ class _Join:
         """The pair is dead after this plan: no assignment, no memberships."""
         self.dead.setdefault(cid, set()).add(email)
         self.result.effective.pop(addr, None)
+        self.result.trimmed = True
 
     def grant_ended(self, want: Spec) -> str | None:
         expiry = want["expiry"]
@@ -254,6 +257,7 @@ class _Join:
             if len(members) != len(want["members"]):
                 want = {**want, "members": members}
                 self.result.effective[addr] = want
+                self.result.trimmed = True
             if have is not None and have != want:
                 kept = [m for m in have["members"] if m not in gone]
                 if kept != have["members"] and {**have, "members": kept} == want:

@@ -32,6 +32,7 @@ from accessplan.escalation import Escalation
 from accessplan.impact import Impact
 
 if TYPE_CHECKING:
+    from accessplan.access import AccessModel
     from accessplan.state import State
 
 FORMAT_VERSION = 1
@@ -252,11 +253,14 @@ def make_plan(
     state_location: str = "",
     expiry_warning_hours: int | None = None,
     escalations: bool = True,
+    desired_model: AccessModel | None = None,
 ) -> Plan:
     """Join ``desired`` with ``state`` at time ``now``; a sealed, sorted plan.
 
     ``escalations=False`` skips comparing effective access (no escalations, no
-    access impact): for callers that only need the changes.
+    access impact): for callers that only need the changes. ``desired_model``:
+    the access engine over ``desired``, if the caller built it already
+    (``validate`` does); it is reused unless the plan removes something.
 
     Raises :class:`~accessplan.errors.PlanRefused` when the plan would remove a
     customer that state marks ``protect``.
@@ -271,7 +275,8 @@ def make_plan(
     if escalations and result.changes:
         from accessplan.impact import access_impact
 
-        impact, found = access_impact(current, result.effective, result.changes, result.blocked, result.lapsed)
+        reuse = desired_model if not result.trimmed else None
+        impact, found = access_impact(current, result.effective, result.changes, result.blocked, result.lapsed, desired_model=reuse)
     plan = Plan(
         partner=partner or "",
         state_location=state_location,

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessplan.checks.accounts import check_accounts
 from accessplan.checks.context import Context
@@ -40,6 +40,9 @@ from accessplan.loader import (
 )
 from accessplan.resolve import Resolved, resolve
 
+if TYPE_CHECKING:
+    from accessplan.access import AccessModel
+
 RULES = (check_names, check_roles, check_accounts, check_members, check_grants, check_policy)
 
 
@@ -50,6 +53,7 @@ def validate_manifest(
     *,
     state_diagnostics: Iterable[Diagnostic] = (),
     resources: Mapping[str, Mapping[str, Any]] | None = None,
+    access_model: AccessModel | None = None,
 ) -> list[Diagnostic]:
     """Every cross-reference problem of ``manifest``, in reading order.
 
@@ -58,7 +62,8 @@ def validate_manifest(
     without it those are not judged. ``state_diagnostics`` are the warnings only
     state can give (a relative expiry that has passed), merged in as they are.
     ``resources``: the manifest's desired resources, when the caller (``plan``)
-    has built them already; the access checks build them otherwise.
+    has built them already; the access checks build them otherwise, and the
+    access engine over them unless ``access_model`` is given.
     """
     from accessplan.access import (
         access_diagnostics,  # the engine is imported only when needed
@@ -67,7 +72,7 @@ def validate_manifest(
     ctx = Context(manifest, resolved, now)
     for rule in RULES:
         rule(ctx)
-    ctx.diagnostics.extend(access_diagnostics(manifest, resolved, resources))
+    ctx.diagnostics.extend(access_diagnostics(manifest, resolved, resources, model=access_model))
     ctx.diagnostics.extend(state_diagnostics)
     return sorted_diagnostics(ctx.diagnostics)
 

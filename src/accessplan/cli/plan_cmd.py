@@ -21,6 +21,7 @@ from accessplan.cli import EXIT_CHANGES, Exit, Settings, cli, out, settings, war
 from accessplan.errors import AccessplanError, PlanRefused
 
 if TYPE_CHECKING:
+    from accessplan.access import AccessModel
     from accessplan.desired import Resources
     from accessplan.loader import Manifest
     from accessplan.plan import Plan
@@ -42,10 +43,12 @@ class Prepared:
     resolved: Resolved
     desired: Resources
     expiry_warning_hours: int | None
+    model: AccessModel | None = None  # the access engine over ``desired``: built once, for validate and the impact
 
 
 def prepare(path: str, now: Any) -> Prepared:
     """Load, expand and validate the manifest; :class:`ManifestError` if it is invalid."""
+    from accessplan.access import AccessModel
     from accessplan.desired import desired_resources
     from accessplan.errors import ManifestError
     from accessplan.loader import load_manifest, no_gc
@@ -57,14 +60,15 @@ def prepare(path: str, now: Any) -> Prepared:
         manifest = load_manifest(path)
         resolved = resolve(manifest, now)
         desired = desired_resources(manifest, resolved, now)
-        diagnostics = validate_manifest(manifest, resolved, now, resources=desired)
+        model = AccessModel(desired)
+        diagnostics = validate_manifest(manifest, resolved, now, resources=desired, access_model=model)
         if any(d.severity == "error" for d in diagnostics):
             raise ManifestError(diagnostics)
         for d in diagnostics:
             warn(d.render())
     policy = manifest.policy
     hours = duration_hours(policy.expiry_warning) if policy is not None else None
-    return Prepared(manifest, resolved, desired, hours)
+    return Prepared(manifest, resolved, desired, hours, model)
 
 
 def _stale_warnings(prepared: Prepared, state: State | None, now: Any) -> None:
@@ -78,7 +82,8 @@ def _plan(prepared: Prepared, state: State | None, location: str, s: Settings) -
     from accessplan.mssp import finish_plan
     from accessplan.plan import make_plan
 
-    plan = make_plan(prepared.desired, state, s.now, state_location=location, expiry_warning_hours=prepared.expiry_warning_hours)
+    plan = make_plan(prepared.desired, state, s.now, state_location=location, expiry_warning_hours=prepared.expiry_warning_hours,
+                     desired_model=prepared.model)
     return finish_plan(plan, state, prepared.desired, prepared.manifest.policy, s.now)  # lifecycle causes and warnings
 
 
