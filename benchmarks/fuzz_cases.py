@@ -126,7 +126,7 @@ def _pick(draw: st.DrawFn, items: list[Any] | tuple[Any, ...]) -> Any:
 
 BOOLS = st.booleans()
 VOCAB = st.sampled_from(VOCABULARY)
-TRICKIES = st.sampled_from(TRICKY)
+TRICKIES = st.sampled_from(TRICKY).map(copy.deepcopy)  # a fresh copy: cases change their data in place
 SHORT_TEXT = st.text(max_size=40)
 KEY_TEXT = st.text(max_size=12)
 BITS = st.text(max_size=8)
@@ -165,7 +165,7 @@ def _scalars(data: Any) -> list[Any]:
 def _value(draw: st.DrawFn, names: list[Any]) -> Any:
     choice = draw(_below(6))
     if choice == 0 and names:
-        return _pick(draw, names)
+        return copy.deepcopy(_pick(draw, names))
     if choice == 1 and names:  # a near miss of a real name: "did you mean"
         name = str(_pick(draw, names))
         if name:

@@ -160,7 +160,12 @@ def _worker(index: int, count: int, seed: int, scratch: Path, failures: Path, ti
                 if len(examples) < 10:
                     examples.append(f"{outcome} on a {case.kind} case: {where}")
 
-        body()
+        try:
+            body()
+        except Exception as exc:  # noqa: BLE001 - a fault of the fuzzer itself: counted, and the next batch goes on
+            stats["fuzzer errors"] += 1
+            if len(examples) < 10:
+                examples.append(f"fuzzer error in batch {batch}: {type(exc).__name__}: {str(exc)[:300]}")
         batch += 1
         if stats["cases"] % 2000 < BATCH:
             gc.collect()
@@ -233,10 +238,12 @@ def fuzz_trial(root: Path, count: int, workers: int = 2, timeout: float = 10.0, 
         for e in r["examples"]:
             trial.fail(e)
     trial.runs = stats["cases"] + stuck
-    trial.failures = stats["traceback"] + stats["hang"] + stats["unsanitized"] + stuck + deaths
+    trial.failures = stats["traceback"] + stats["hang"] + stats["unsanitized"] + stats["fuzzer errors"] + stuck + deaths
     trial.facts["tracebacks"] = stats["traceback"]
     trial.facts["hangs"] = stats["hang"] + stuck
     trial.facts["unsanitized outputs"] = stats["unsanitized"]
+    if stats["fuzzer errors"]:
+        trial.facts["fuzzer errors"] = stats["fuzzer errors"]
     trial.facts["valid"] = stats["valid"]
     trial.facts["invalid"] = stats["invalid"]
     trial.facts["slowest case"] = f"{slowest[0]:.2f} s ({slowest[1]})"

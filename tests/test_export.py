@@ -197,7 +197,7 @@ def _desired(path: Path, now: datetime) -> dict[str, Any]:
     return desired_resources(manifest, resolved, now)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(doc=manifests(), statuses=st.lists(st.sampled_from(["approved", "approved", "pending", "revoked"]), min_size=3, max_size=3),
        hours=st.integers(1, 20))
 def test_export_then_plan_has_no_changes_for_random_states(tmp_path: Path, doc: dict[str, Any], statuses: list[str], hours: int) -> None:

@@ -130,7 +130,7 @@ def test_a_change_touching_500_customers_stays_under_the_limit_with_summary_and_
     assert listed == {(e.user, e.customer) for e in plan.escalations}
     assert "| ~ InsightIDR/Collector: View Only -> Administer<br>~ InsightIDR/InsightIDR Core: View Only -> Administer | 1500 | customer-000 (3), " in text
     assert text.endswith(
-        "> **Truncated:** the details of 427 of 500 accounts left out to keep this comment under 65,000 characters. "
+        "> **Truncated:** the details of 428 of 500 accounts left out to keep this comment under 65,000 characters. "
         "The whole plan: `accessplan plan --format json`.\n"
     )
 
@@ -160,4 +160,14 @@ def test_escalations_too_many_to_list_are_counted_by_kind_and_none_is_left_unmen
         "\n"
         "> **Truncated:** the person-by-person escalation table (200 rows, counted by kind above) and the details of 1 of 1 account "
         "left out to keep this comment under 8,000 characters. The whole plan: `accessplan plan --format json`.\n"
+    )
+
+
+def test_even_a_summary_longer_than_the_limit_is_cut_to_it() -> None:
+    plan = make_plan(dict(PARTNER), None, NOW, state_location="x" * 9_000 + "\U0001F600" * 10)
+    text = render_plan_markdown(plan, limit=8_000)
+    assert size(text) <= 8_000
+    assert text.endswith(
+        "xxx\n\n> **Truncated:** everything after this point left out to keep this comment under 8,000 characters. "
+        "The whole plan: `accessplan plan --format json`.\n"
     )

@@ -36,7 +36,7 @@ from accessplan.render.text import SYMBOLS, fields, summary_line
 #: The most a comment may hold (GitHub's limit is 65,536), in UTF-16 code units.
 LIMIT = 65_000
 #: Kept free for the "Truncated" note.
-_RESERVE = 300
+_RESERVE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +223,21 @@ def render_plan_markdown(plan: Plan, *, limit: int = LIMIT) -> str:
         doc.omitted.append(f"the details of {left} of {len(details)} account" + ("s" if len(details) != 1 else ""))
     if doc.omitted:
         doc.parts.append(_str(m.truncated, _and(doc.omitted), limit))
-    return "\n\n".join(doc.parts) + "\n"
+    text = "\n\n".join(doc.parts) + "\n"
+    if size(text) > limit:  # only a summary longer than the limit gets here (a state location of 65,000 characters)
+        note = "\n\n" + _str(m.truncated, "everything after this point", limit) + "\n"
+        text = _prefix(text, limit - size(note)) + note
+    return text
+
+
+def _prefix(text: str, units: int) -> str:
+    """The longest start of ``text`` that is at most ``units`` UTF-16 code units long."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > units:
+            return text[:i]
+    return text
 
 
 def _str(macro: Callable[..., object], *args: object) -> str:
