@@ -117,11 +117,15 @@ def run_case(case: Any, scratch: Path, timeout: float) -> tuple[str, str]:
 
 def _worker(index: int, count: int, seed: int, scratch: Path, failures: Path, timeout: float, progress: Any, queue: Any) -> None:
     import gc
+    import warnings
 
-    from fuzz_cases import cases, load_seeds
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
+    from hypothesis.errors import HypothesisWarning
 
+    from fuzz_cases import cases, load_seeds
+
+    warnings.filterwarnings("ignore", category=HypothesisWarning)  # "overly large repr" of the seed manifests
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     signal.signal(signal.SIGALRM, _on_alarm)
     scratch.mkdir(parents=True, exist_ok=True)

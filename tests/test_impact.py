@@ -170,3 +170,19 @@ def test_a_change_that_moves_no_access_has_no_impact_and_the_plan_round_trips() 
     raised = make_plan(tier1_org({"InsightIDR Core": "Administer"}), state, NOW)
     assert Plan.from_json(raised.to_json()) == raised
     assert all(isinstance(i, Impact) for i in Plan.from_json(raised.to_json()).impact)
+
+
+def test_the_text_impact_section_strips_control_sequences_from_names() -> None:
+    base = {**PARTNER, "customer/globex": customer("globex", default_all_logs=False), "log/globex/fw\x1b]0;x\x07\u202e1": {"log_set": None}}
+    state = applied(base)
+    want = {**base, "assignment/globex/eve\x1b[2J@acme": assignment(logs={"restrict": [], "select": ["fw\x1b]0;x\x07\u202e1"]})}
+    text = render_plan(make_plan(dict(sorted(want.items())), state, NOW), color=False)
+    assert (
+        "  globex: 1 person\n"
+        "    ! eve@acme\n"
+        "        + new access, permanent\n"
+        "        + products: InsightIDR\n"
+        "        + InsightIDR/Detection and Response Dashboards: View Only\n"
+        "        + InsightIDR/InsightIDR Core: View Only\n"
+        "        + logs: fw1\n"
+    ) in text

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 import pytest
 from plan_helpers import Cli, big_manifest
+from validate_support import run
 
 from accessplan import jsonstate
 
@@ -32,7 +33,6 @@ from trial_attacks import attack_trial  # noqa: E402
 from trial_fuzz import fuzz_trial  # noqa: E402
 from trial_kill import kill_trial  # noqa: E402
 from trial_locks import lock_trial  # noqa: E402
-from validate_support import run  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reliability"
 
@@ -187,6 +187,16 @@ def test_a_character_yaml_forbids_is_refused_with_its_position_not_a_crash() -> 
         "control_character.yaml: invalid, 1 error, 0 warnings\n"
     )
     assert result.code == 1
+
+
+def test_a_file_only_the_strict_reader_refuses_is_reported_when_positions_are_needed(tmp_path: Path) -> None:
+    # Found by the fuzzer: yaml-rs reads "?odd?" in a flow mapping, libyaml refuses
+    # it; the warning about a single platform administrator asks for positions.
+    result = run("validate", "question_mark.yaml", cwd=FIXTURES)
+    line = "question_mark.yaml:3:32: error: invalid YAML: did not find expected node content"
+    assert (result.code, result.out) == (1, f"{line}\nquestion_mark.yaml: invalid, 1 error, 0 warnings\n")
+    plan = run("--state", str(tmp_path / "state"), "plan", "question_mark.yaml", cwd=FIXTURES)
+    assert (plan.code, plan.out, plan.err) == (1, "", f"{line}\n")
 
 
 ATTACK_OUTPUT = {

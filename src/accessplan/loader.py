@@ -66,7 +66,14 @@ class SourceFile:
 
     def smap(self) -> yamlsafe.SourceMap:
         if self._smap is None:
-            _, self._smap = yamlsafe.load(self.text, positions=True)
+            try:
+                _, self._smap = yamlsafe.load(self.text, positions=True)
+            except yamlsafe.YAMLProblem as exc:
+                # The fast reader accepted what the strict one refuses (fastyaml
+                # excludes every difference known, but not all can be): the
+                # strict reader's verdict stands, reported when it is first asked.
+                where = Position(self.name, exc.line, exc.column)
+                raise ManifestError([Diagnostic("error", where, exc.message, exc.hint, "yaml")]) from None
         return self._smap
 
     def position(self, path: YamlPath, *, key: bool = False) -> Position:

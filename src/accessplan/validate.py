@@ -130,10 +130,14 @@ def validate_path(
         except ManifestError as exc:
             report = Report(display_name(Path(path)), exc.diagnostics)
         else:
-            resolved = resolve(manifest)
-            from_state = _state_diagnostics(manifest, resolved, state_location, now)
-            found = validate_manifest(manifest, resolved, now, state_diagnostics=from_state)
-            report = Report(manifest.root, found, manifest, resolved)
+            try:
+                resolved = resolve(manifest)
+                from_state = _state_diagnostics(manifest, resolved, state_location, now)
+                found = validate_manifest(manifest, resolved, now, state_diagnostics=from_state)
+            except ManifestError as exc:  # a file only the strict reader refuses, found when a rule asked for positions
+                report = Report(manifest.root, exc.diagnostics)
+            else:
+                report = Report(manifest.root, found, manifest, resolved)
     if strict:
         upgraded = [replace(d, severity="error") if d.severity == "warning" else d for d in report.diagnostics]
         report = replace(report, diagnostics=upgraded)
