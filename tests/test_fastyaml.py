@@ -23,7 +23,7 @@ TRICKY = [
     "1.0e+3", ".inf", "-.Inf", ".NaN", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false",
     "yes", "no", "on", "off", "y", "n", "2026-02-30", "2027-03-31T18:00:00Z", "1:30", "12:30:45.5",
     "0.", "00", "09", "0o9", ".", "1,000", "=", "<<", "a b", "InsightIDR", "View Only", "fw-edge-1",
-    "alice@acme.example", "x_1", "é", "*",
+    "alice@acme.example", "x_1", "é", "*", "?odd?", "?", "a?", "|", ">", "x|", "a: b", "a #b", "\u2028",
 ]
 
 
@@ -106,6 +106,10 @@ def test_fast_reader_agrees_with_strict_reader(text: str) -> None:
         "a:\n\t- b",
         "",
         "- a\n- b",
+        "a: {b: ?x}",
+        "a: [{b: c}: d]",
+        "a: |\n x",
+        "a: >-\n x\n",
     ],
 )
 def test_constructs_left_to_the_strict_reader(text: str) -> None:

@@ -33,6 +33,10 @@ except ImportError:  # pragma: no cover - exercised only where the wheel is miss
 # 0b101); also matches harmless strings such as "fw1_a", which merely take the
 # strict path.
 _NUMBER_LIKE = re.compile(r"[0-9]_|0b[01]")
+# A line ending in a block-scalar header ('|', '>', with indicators or a comment).
+_BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*[ ]*(?:#[^\n]*)?$", re.MULTILINE)
+# A flow collection followed by ':' (a collection as a mapping key).
+_COMPLEX_KEY = re.compile(r"[\]}][ ]*:")
 
 # Characters a YAML stream may not contain, and the line breaks only libyaml
 # knows (NEL, LS, PS). The strict reader refuses the former with their position;
@@ -56,9 +60,12 @@ def eligible(text: str) -> bool:
     """
     if yaml_rs is None:
         return False
-    for marker in ("!", "&", "%", "\t", "\r", "\n---", "\n..."):
+    for marker in ("!", "&", "%", "?", "\t", "\r", "\n---", "\n...", "\x85", "\u2028", "\u2029", "\ufeff"):
         if marker in text:
-            return False  # tags, anchors, directives, tabs, CR, document markers
+            # tags, anchors, directives, explicit keys (and '?' in plain scalars,
+            # which libyaml refuses in flow context), tabs, other line breaks,
+            # document markers
+            return False
     if text.startswith(("---", "...")):
         return False
     stars = text.count("*")
@@ -66,6 +73,10 @@ def eligible(text: str) -> bool:
         return False  # an alias, or a star inside some other string
     if _NUMBER_LIKE.search(text):
         return False  # 1_000 or 0b101
+    if ("|" in text or ">" in text) and _BLOCK_SCALAR.search(text):
+        return False  # block scalars: the readers chomp a last line without a newline differently
+    if _COMPLEX_KEY.search(text):
+        return False  # a flow collection used as a key
     return _printable(text)  # no character YAML forbids
 
 
