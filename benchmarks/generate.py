@@ -714,7 +714,7 @@ def generate(size: str, out: Path, seed: int = 1, single_file: bool = False, org
         "grants": len(org["grants"]),
         "groups": sum(len(c["groups"]) for c in customers),
         "log_sets": sum(len(c["log_sets"]) for c in customers),
-        "logs": sum(len(c["logs"]) + sum(len(l) for _, l in c["log_sets"]) for c in customers),
+        "logs": sum(len(c["logs"]) + sum(len(logs) for _, logs in c["log_sets"]) for c in customers),
         "assignments": org["assignments"],
         "tests": tests.count("\n  - "),
         "admin_assignments": org["admin_assignments"],

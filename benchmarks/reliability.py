@@ -5,7 +5,7 @@
                                      [--trials kill,faults,locks,fuzz,attacks] [--out benchmarks/reliability.md]
                                      [--keep DIR]
 
-``make reliability`` runs all of them at full size (about 20-30 minutes on
+``make reliability`` runs all of them at full size (about 15 minutes on
 two cores); ``tests/test_reliability_small.py`` runs a small version of each in
 ``make test``. The trials:
 

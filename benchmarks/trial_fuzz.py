@@ -16,8 +16,10 @@ fresh state), ``plan`` again (against that state), ``test`` and ``explain``.
 - Memory is capped per worker (``RLIMIT_AS``): an unbounded allocation fails
   with MemoryError, which the CLI reports as exit 3, so it counts too.
 
-Cases are run in batches of a few hundred per Hypothesis run (each with its own
-seed), across one worker process per core. Every failing case is saved with
+Cases are run in batches of a few hundred per Hypothesis run, each with its own
+seed (Hypothesis remembers every choice of a run: batches keep memory flat), in
+the generate phase only (no shrinking: a failing case is recorded and the run
+goes on), across one worker process per core. Every failing case is saved with
 its output under ``failures/`` for reproduction.
 """
 
@@ -119,11 +121,10 @@ def _worker(index: int, count: int, seed: int, scratch: Path, failures: Path, ti
     import gc
     import warnings
 
+    from fuzz_cases import cases, load_seeds
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
     from hypothesis.errors import HypothesisWarning
-
-    from fuzz_cases import cases, load_seeds
 
     warnings.filterwarnings("ignore", category=HypothesisWarning)  # "overly large repr" of the seed manifests
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))

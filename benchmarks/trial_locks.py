@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import orjson
-
 from trial_common import Trial, accessplan_cmd, audit_chain, family, read_state, run_cli, unbroken
 
 LOCKED = re.compile(

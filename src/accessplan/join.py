@@ -111,6 +111,8 @@ class _Join:
         self.removed: set[str] = set()  # customers leaving the manifest
         self.dead: dict[str, set[str]] = {}  # customer -> partner users whose assignment is dead after the plan
         self.ends: dict[str, str | None] = {}  # expiry -> its end if it is an absolute time already past
+        #: unchanged live assignments that have an end (None: not collected, look at every assignment)
+        self.ending: list[str] | None = None
 
     # --- customers ------------------------------------------------------------
     def customers(self, addresses: list[str]) -> None:
@@ -179,6 +181,7 @@ class _Join:
         """Every assignment, the common case — live, unexpired, still granted — inline: a large MSSP has 100,000."""
         desired, current, now_iso, ends = self.desired, self.current, self.result.now_iso, self.ends
         quick = not self.removed
+        ending = self.ending = [] if quick else None
         for addr in addresses:
             want = desired.get(addr)
             res = current.get(addr)
@@ -191,6 +194,8 @@ class _Join:
                     have = res["spec"]
                     if have != want and not resolved_alike(have, want, end):
                         self.plain(addr, want, have, split_address(addr)[1])
+                    elif end is not None and ending is not None:
+                        ending.append(addr)  # unchanged, with an end: the expiry warning looks at it
                     continue
             self.assignment(addr, want, res)
 
@@ -271,6 +276,8 @@ class _Join:
         horizon = lc.iso(self.now + timedelta(hours=window_hours))
         touched = {c.address: c for c in self.result.changes if c.address.startswith("assignment/")}
         effective, current = self.result.effective, self.current
+        if self.ending is not None:  # the assignment pass collected the unchanged ones with an end
+            addresses = [*touched, *self.ending]
         for addr in addresses:
             change = touched.get(addr)
             if change is None:

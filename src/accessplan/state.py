@@ -84,7 +84,7 @@ class State:
 
 
 def _parse(data: bytes, location: str) -> Any:
-    if not data.strip():
+    if not data or data.isspace():  # not data.strip(): that would copy a state of tens of megabytes
         raise StateError(f"{location}: state is empty", UNREADABLE_HINT)
     try:
         return orjson.loads(data)

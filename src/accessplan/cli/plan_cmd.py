@@ -71,6 +71,22 @@ def prepare(path: str, now: Any) -> Prepared:
     return Prepared(manifest, resolved, desired, hours, model)
 
 
+#: The large data of the last plan or apply, kept alive on purpose (see :func:`_keep`).
+_KEPT: list[object] = []
+
+
+def _keep(*objects: object) -> None:
+    """Keep a command's large data alive until the process ends.
+
+    :func:`accessplan.cli.run` leaves with ``os._exit`` once the output is
+    flushed: a large MSSP's manifest, state and plan are half a gigabyte of
+    small objects, and freeing them one by one, when the command returns or at
+    interpreter shutdown, costs a tenth of a second or more for nothing. An
+    in-process caller (the tests) keeps only the last command's data.
+    """
+    _KEPT[:] = objects
+
+
 def _stale_warnings(prepared: Prepared, state: State | None, now: Any) -> None:
     from accessplan.expiry import stale_grant_diagnostics
 
@@ -123,6 +139,7 @@ def plan_command(ctx: click.Context, path: str, out_file: str | None, fmt: str, 
         plan = _plan(prepared, state, backend.location, s)
         text = _render(plan, fmt, s.color)
     out(text, nl=False)
+    _keep(prepared, state, plan)
     if out_file:
         from accessplan.planfile import write_plan
 
@@ -210,6 +227,7 @@ def apply_command(ctx: click.Context, target: str, auto_approve: bool, force: bo
         backend = open_backend(state_dir or s.state or os.environ.get("ACCESSPLAN_STATE") or plan.state_location)
         with backend.lock(operation="apply", actor=actor, timeout=lock_timeout, now=s.now):
             current = backend.read(partner=plan.partner or None)
+            _keep(plan, current)
             _run_apply(plan, backend, current, s, actor, change_ref, options)
         return
     from accessplan.loader import no_gc
@@ -218,6 +236,7 @@ def apply_command(ctx: click.Context, target: str, auto_approve: bool, force: bo
     backend = open_backend(state_dir or s.state_location(target))
     with backend.lock(operation="apply", actor=actor, timeout=lock_timeout, now=s.now), no_gc():
         current = backend.read(partner=prepared.manifest.partner.id)
+        _keep(prepared, current)
         _stale_warnings(prepared, current, s.now)
         plan = _plan(prepared, current, backend.location, s)
         out(_render(plan, "text", s.color), nl=False)
