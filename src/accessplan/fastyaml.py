@@ -33,8 +33,8 @@ except ImportError:  # pragma: no cover - exercised only where the wheel is miss
 # 0b101); also matches harmless strings such as "fw1_a", which merely take the
 # strict path.
 _NUMBER_LIKE = re.compile(r"[0-9]_|0b[01]")
-# A line ending in a block-scalar header ('|', '>', with indicators or a comment).
-_BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*[ ]*(?:#[^\n]*)?$", re.MULTILINE)
+# A value or a flow item that starts with ':'.
+_LEADING_COLON = re.compile(r"(?:[\[{,]|:[ ])[ ]*:")
 # A flow collection followed by ':' (a collection as a mapping key).
 _COMPLEX_KEY = re.compile(r"[\]}][ ]*:")
 
@@ -73,8 +73,13 @@ def eligible(text: str) -> bool:
         return False  # an alias, or a star inside some other string
     if _NUMBER_LIKE.search(text):
         return False  # 1_000 or 0b101
-    if ("|" in text or ">" in text) and _BLOCK_SCALAR.search(text):
-        return False  # block scalars: the readers chomp a last line without a newline differently
+    if "|" in text or ">" in text:
+        # block scalars (the readers chomp a last line without a newline
+        # differently) and plain scalars starting with '|' or '>' (yaml-rs
+        # accepts them in flow collections, libyaml refuses)
+        return False
+    if ":" in text and _LEADING_COLON.search(text):
+        return False  # a plain scalar starting with ':' (the same disagreement)
     if _COMPLEX_KEY.search(text):
         return False  # a flow collection used as a key
     return _printable(text)  # no character YAML forbids
