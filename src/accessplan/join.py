@@ -89,7 +89,7 @@ def _by_kind(desired: Resources, current: StateResources) -> dict[str, list[str]
     is linear.
     """
     out: dict[str, list[str]] = {}
-    for keys in (sorted(desired), sorted(addr for addr in current if addr not in desired)):
+    for keys in (sorted(desired), sorted(current.keys() - desired.keys())):
         i = 0
         while i < len(keys):
             kind = keys[i].partition("/")[0]

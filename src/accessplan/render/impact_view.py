@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from accessplan import lifecycle as lc
 from accessplan.impact import NEW, REMOVED, Impact
@@ -140,16 +139,13 @@ def by_change(entries: Iterable[Impact]) -> list[ChangeRow]:
     return rows
 
 
-def totals(entries: Iterable[Impact]) -> dict[str, Any]:
+def totals(entries: Iterable[Impact]) -> dict[str, int]:
     """Counts for a headline: pairs, distinct people, accounts, escalated pairs, deferred pairs."""
-    pairs = people = accounts = escalated = deferred = 0
-    users: set[str] = set()
-    customers: set[str] = set()
-    for entry in entries:
-        pairs += 1
-        users.add(entry.user)
-        customers.add(entry.customer)
-        escalated += entry.escalation
-        deferred += entry.deferred
-    people, accounts = len(users), len(customers)
-    return {"pairs": pairs, "people": people, "customers": accounts, "escalated": escalated, "deferred": deferred}
+    entries = list(entries)
+    return {
+        "pairs": len(entries),
+        "people": len({e.user for e in entries}),
+        "customers": len({e.customer for e in entries}),
+        "escalated": sum(1 for e in entries if e.escalation),
+        "deferred": sum(1 for e in entries if e.deferred),
+    }
