@@ -226,11 +226,17 @@ class AccessModel:
         """
         found: list[Conflict] = []
         with no_gc():
-            for account in self.accounts():
-                acct = self._accounts[account]
-                own_users, assignments = acct.users, acct.assignments
-                for user in sorted(own_users.keys() | assignments.keys()):
-                    _, priv = self._direct(acct, user, own_users.get(user), assignments.get(user))
+            for account, acct in self._accounts.items():
+                own_users, assignments, member_of = acct.users, acct.assignments, acct.member_of
+                # Users holding the same specs (equal specs are one object) and the
+                # same groups share their privileges: look each combination up once.
+                seen: dict[tuple[int, int, tuple[str, ...]], Privileges] = {}
+                for user in own_users.keys() | assignments.keys():
+                    own, assignment = own_users.get(user), assignments.get(user)
+                    key = (id(own), id(assignment), member_of.get(user, ()))
+                    priv = seen.get(key)
+                    if priv is None:
+                        priv = seen[key] = self._direct(acct, user, own, assignment)[1]
                     if priv.conflicts:
                         found.extend(Conflict(c[0], account, user, *c[1:]) for c in priv.conflicts)
                 found.extend(self.group_conflicts(account))
@@ -278,9 +284,9 @@ class AccessModel:
                 continue
             products = set(sig[1])
             for member in acct.groups[gname].get("members") or ():
-                acc = self.access(account, member)
-                if acc is not None:
-                    products.update(acc.products)
+                own, assignment = acct.users.get(member), acct.assignments.get(member)
+                if own is not None or assignment is not None:  # products need no logs: privileges alone
+                    products.update(self._direct(acct, member, own, assignment)[1].products)
             out.extend(group_conflicts(account, gname, products & acct.licensed, sig[2]))
         return out
 

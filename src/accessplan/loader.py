@@ -133,33 +133,47 @@ def discover(root: Path) -> list[Path]:
     """Manifest files under ``root``: sorted, dot-entries and symlinks skipped."""
     if root.is_file():
         return [root]
-    found: list[tuple[str, Path]] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".") and not os.path.islink(os.path.join(dirpath, d))]
-        for name in filenames:
-            if name.startswith(".") or not name.endswith((".yaml", ".yml")):
-                continue
-            full = Path(dirpath, name)
-            if full.is_symlink() or not full.is_file():
-                continue  # a FIFO or a device would block or never end
-            found.append((full.relative_to(root).as_posix(), full))
-    return [p for _, p in sorted(found)]
+    return [Path(full) for _, full in _manifest_files(os.fspath(root))]
 
 
-def read_text(path: Path, name: str, max_bytes: int) -> str:
+def _manifest_files(root: str) -> list[tuple[str, str]]:
+    """``(relative posix path, path)`` of every manifest file under the directory ``root``, sorted.
+
+    One ``scandir`` per directory: its entries know whether they are links or
+    regular files without a ``stat`` each (a large MSSP has thousands of files).
+    """
+    found: list[tuple[str, str]] = []
+    pending = [("", root)]
+    while pending:
+        rel_dir, directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith(".") or entry.is_symlink():
+                    continue
+                rel = f"{rel_dir}{name}"
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((rel + "/", entry.path))
+                elif name.endswith((".yaml", ".yml")) and entry.is_file(follow_symlinks=False):
+                    found.append((rel, entry.path))  # a FIFO or a device would block or never end
+    found.sort()
+    return found
+
+
+def read_text(path: str | Path, name: str, max_bytes: int) -> str:
     """The file's text; a :class:`ManifestError` for anything that is not UTF-8 YAML text."""
 
     def fail(message: str, hint: str, line: int = 0, col: int = 0) -> ManifestError:
         return ManifestError([Diagnostic("error", Position(name, line, col), message, hint, "file")])
 
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise fail(
-                f"file is {size:,} bytes, over the limit of {max_bytes:,}",
-                "split the manifest into several files, or raise the limit with --max-bytes",
-            )
-        with path.open("rb") as fh:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                raise fail(
+                    f"file is {size:,} bytes, over the limit of {max_bytes:,}",
+                    "split the manifest into several files, or raise the limit with --max-bytes",
+                )
             raw = fh.read(max_bytes + 1)
     except OSError as exc:
         raise fail(f"cannot read the file: {exc.strerror or exc}", "check the file's permissions") from None
@@ -186,7 +200,7 @@ def load_manifest(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ma
     name = display_name(root)
     if not root.exists():
         raise ManifestError([Diagnostic("error", Position(name), "no such file or directory", "check the path", "file")])
-    paths = discover(root)
+    paths = [("", os.fspath(root))] if root.is_file() else _manifest_files(os.fspath(root))
     if not paths:
         raise ManifestError(
             [Diagnostic("error", Position(name), "no manifest files (*.yaml, *.yml) found", "give a directory holding the manifest", "file")]
@@ -194,9 +208,8 @@ def load_manifest(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ma
     diagnostics: list[Diagnostic] = []
     parsed: list[tuple[SourceFile, ManifestFile]] = []
     with no_gc():
-        for p in paths:
-            rel = p.relative_to(root).as_posix()
-            shown = name if p == root else rel if name == "." else f"{name.rstrip('/')}/{rel}"
+        for rel, p in paths:
+            shown = name if not rel else rel if name == "." else f"{name.rstrip('/')}/{rel}"
             result = _load_file(p, shown, max_bytes, diagnostics)
             if result is not None:
                 parsed.append(result)
@@ -206,7 +219,7 @@ def load_manifest(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ma
     return manifest
 
 
-def _load_file(path: Path, name: str, max_bytes: int, diagnostics: list[Diagnostic]) -> tuple[SourceFile, ManifestFile] | None:
+def _load_file(path: str, name: str, max_bytes: int, diagnostics: list[Diagnostic]) -> tuple[SourceFile, ManifestFile] | None:
     try:
         text = read_text(path, name, max_bytes)
     except ManifestError as exc:

@@ -67,12 +67,17 @@ def _timezones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def _timezone(value: str) -> str:
+@cache
+def _known_timezone(value: str) -> bool:
+    """Whether ``value`` names a time zone; cached, as a thousand users share a few dozen zones."""
     try:
-        ok = bool(value) and value == value.strip() and ZoneInfo(value) is not None
+        return bool(value) and value == value.strip() and ZoneInfo(value) is not None
     except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
-        ok = False
-    if not ok:
+        return False
+
+
+def _timezone(value: str) -> str:
+    if not _known_timezone(value):
         raise _fail(f"unknown time zone '{value}'", did_you_mean(value, _timezones(), "use an IANA name such as Europe/Berlin"))
     return value
 
