@@ -27,6 +27,7 @@ each with its verdict.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -71,6 +72,8 @@ class SizeResult:
     samples: dict[str, list[Sample]] = field(default_factory=dict)
     naive: float | None = None  # None: stopped at the cap
     naive_phases: dict[str, float] = field(default_factory=dict)
+    plan_phases: list[dict[str, dict[str, float]]] = field(default_factory=list)  # one per phases.py run
+    floor_parts: list[dict[str, float]] = field(default_factory=list)  # yaml and state seconds, one per floor run
     failures: list[str] = field(default_factory=list)
 
     def median(self, name: str) -> float:
@@ -144,16 +147,22 @@ def _measure(size: str, runs: int, naive_cap: float, seed: int, work: Path) -> S
         "apply": [*ap, "--state", str(scratch), "apply", str(manifest), "--auto-approve", "--allow-escalation"],
         "explain": [*ap, "explain", str(manifest), first_user(manifest)],
         "test": [*ap, "test", str(manifest)],
+        "phases": [sys.executable, str(HERE / "phases.py"), str(manifest), str(state), "--now", NOW],
     }
     for run in range(runs):
         for name, argv in argvs.items():
             if name == "apply":
                 shutil.rmtree(scratch, ignore_errors=True)
                 shutil.copytree(state, scratch)  # apply changes its state: each run starts from the same one
-            sample, _, err = timed(argv, cwd=work)
+            sample, out, err = timed(argv, cwd=work)
             result.samples.setdefault(name, []).append(sample)
             if sample.code != 0:
                 result.failures.append(f"{size} {name} run {run + 1}: exit {sample.code}: {err.strip()[-500:]}")
+            elif name == "phases":
+                result.plan_phases.append(json.loads(out))
+            elif name == "floor":
+                parts = dict(item.split("=", 1) for line in out.splitlines() if "_seconds=" in line for item in line.split())
+                result.floor_parts.append({k.removesuffix("_seconds"): float(v) for k, v in parts.items()})
         print(f"[{size}] run {run + 1}/{runs}: " + ", ".join(f"{n} {result.samples[n][-1].seconds:.2f}s" for n in argvs),
               file=sys.stderr, flush=True)
     shutil.rmtree(scratch, ignore_errors=True)
@@ -262,6 +271,33 @@ def target_table(results: list[SizeResult], naive_cap: float) -> list[str]:
     return lines
 
 
+def phase_table(r: SizeResult) -> list[str]:
+    """Where ``plan`` spends its time at the largest size measured, beside the floor's two steps."""
+    from phases import PHASES
+
+    if not r.plan_phases or not r.floor_parts:
+        return []
+    plan = r.median("plan")
+    medians = {key: statistics.median(run[key]["seconds"] for run in r.plan_phases) for key, _, _ in PHASES}
+    rss = {key: statistics.median(run[key]["rss_mb"] for run in r.plan_phases) for key, _, _ in PHASES}
+    rest = plan - sum(medians.values())
+    yaml_s = statistics.median(p["yaml"] for p in r.floor_parts)
+    state_s = statistics.median(p["state"] for p in r.floor_parts)
+    lines = [
+        f"Where `plan` spends its time at the {r.size} size: `benchmarks/phases.py` runs the steps of `plan` in process, "
+        f"{len(r.plan_phases)} times, each in a fresh process; medians, against the whole-process median of `plan` ({plan:.2f} s). "
+        f"The floor's own steps, timed inside floor.py: yaml-rs parse {yaml_s:.2f} s, orjson load of the state {state_s:.2f} s.",
+        "",
+        "| phase | what it does | s | share of plan | RSS after (MB) |",
+        "|---|---|---|---|---|",
+    ]
+    for key, label, what in PHASES:
+        detail = f"{label}: {what}" if what else label
+        lines.append(f"| {key} | {detail} | {medians[key]:.2f} | {medians[key] / plan:.0%} | {rss[key]:.0f} |")
+    lines.append(f"| rest | interpreter start-up, imports, writing the output | {rest:.2f} | {rest / plan:.0%} | |")
+    return lines
+
+
 def report(results: list[SizeResult], runs: int, naive_cap: float) -> str:
     m = machine()
     lines = [
@@ -275,6 +311,7 @@ def report(results: list[SizeResult], runs: int, naive_cap: float) -> str:
     ]
     phases = [f"{r.size}: " + ", ".join(f"{k} {v:.1f} s" for k, v in r.naive_phases.items() if k != "untimed") for r in results]
     lines += ["", "Naive design, by phase: " + "; ".join(phases) + "."]
+    lines += ["", *phase_table(results[-1])]
     failures = [f for r in results for f in r.failures]
     if failures:
         lines += ["", "Failures:", *[f"- {f}" for f in failures]]
