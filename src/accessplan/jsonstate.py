@@ -64,7 +64,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 import orjson
-from filelock import FileLock, Timeout
 
 from accessplan.errors import StateError
 from accessplan.state import UNREADABLE_HINT, State, check_partner
@@ -244,6 +243,8 @@ class JsonBackend:
             os.makedirs(self.location, exist_ok=True)
         except OSError as exc:
             raise StateError(f"could not create the state directory: {exc.strerror} ({self.location})") from None
+        from filelock import FileLock, Timeout  # only writers lock: plan and validate never import it
+
         file_lock = FileLock(self._path(LOCK), timeout=timeout if timeout >= 0 else -1)
         try:
             file_lock.acquire()

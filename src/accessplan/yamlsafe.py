@@ -25,9 +25,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-from yaml import events as ev
-
 MAX_DEPTH = 64
 MAX_ALIAS_NODES = 100_000
 
@@ -136,6 +133,8 @@ def load(text: str, *, positions: bool = False) -> tuple[Any, SourceMap]:
     Returns the data (``None`` for an empty document) and its source map
     (empty unless ``positions``). Raises :class:`YAMLProblem`.
     """
+    import yaml  # libyaml: imported here, as most runs never take the strict path
+
     smap = SourceMap()
     loader = yaml.CBaseLoader(text)
     try:
@@ -164,6 +163,8 @@ def load(text: str, *, positions: bool = False) -> tuple[Any, SourceMap]:
 
 
 def _build(loader: Any, smap: SourceMap, positions: bool) -> Any:
+    from yaml import events as ev
+
     get_event = loader.get_event
     anchors: dict[str, tuple[Any, int]] = {}
     open_anchors: set[str] = set()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -133,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into exit 3
         if os.environ.get("ACCESSPLAN_DEBUG") == "1":
+            import traceback
+
             traceback.print_exc()
         click.echo(f"accessplan: an unexpected error has occurred: {type(exc).__name__}: {sanitize(str(exc))}", err=True)
         click.echo("(set ACCESSPLAN_DEBUG=1 for the traceback, and please report it)", err=True)
