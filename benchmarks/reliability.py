@@ -118,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         report(trial)
     text = summary(trials, attacks, options)
     args.out.write_text(text, encoding="utf-8")
+    if args.out.resolve() == (HERE / "reliability.md").resolve():
+        from readme_block import include
+
+        include(args.out)  # the README shows the summary itself, between its markers
     print(text)
     ok = all(t.passed for t in trials)
     if args.keep is None:

@@ -341,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     text = report(results, args.runs, args.naive_cap)
     args.out.write_text(text, encoding="utf-8")
+    if args.out.resolve() == (HERE / "results.md").resolve():
+        from readme_block import include
+
+        include(args.out)  # the README shows the report itself, between its markers
     print(text)
     return 1 if any(r.failures for r in results) else 0
 
