@@ -7,6 +7,7 @@ the status in state through the backend, as that command will.
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,9 @@ import pytest
 
 from accessplan.cli import main
 from accessplan.state import open_backend
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from trial_common import family  # noqa: E402
 
 T0 = "2026-11-23T09:00:00Z"
 
@@ -116,24 +120,10 @@ def big_manifest(users: int, customers: int, first_name: str) -> str:
 
     POC customers are approved at creation, so one apply creates everything.
     Variants that differ only in ``first_name`` (the first customer's name)
-    plan a single update but make apply write the whole state.
+    plan a single update but make apply write the whole state. The reliability
+    trials use the same family (``benchmarks/trial_common.py``).
     """
-    lines = ["version: 1", "partner:", "  id: acme", "  name: Acme", "  region: us", "  products: [InsightIDR]", "  users:"]
-    for i in range(users):
-        admin = "true" if i < 2 else "false"
-        lines.append(f"    - {{email: u{i:03d}@acme.example, first_name: U, last_name: N, timezone: UTC, platform_admin: {admin}}}")
-    lines.append("customers:")
-    for c in range(customers):
-        name = first_name if c == 0 else f"Customer {c}"
-        lines.append(f"  - {{id: c{c:03d}, name: {name}, region: us, poc: {{products: [InsightIDR], first_user: u000@acme.example, expires: 2027-12-31}}}}")
-    lines += [
-        "grants:",
-        "  - users: [" + ", ".join(f"u{i:03d}@acme.example" for i in range(users)) + "]",
-        '    customers: "*"',
-        "    products: [InsightIDR]",
-        "    roles: [InsightIDR Viewer]",
-    ]
-    return "\n".join(lines) + "\n"
+    return family(users, customers, first_name)
 
 
 def accessplan_cmd(*args: str, now: str = T0) -> list[str]:

@@ -7,15 +7,33 @@ reported at the later declaration and names the earlier one's ``FILE:LINE``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from accessplan.checks.context import Context, Later, account_label
 from accessplan.errors import Position
 from accessplan.model import Account
 
 
+def _once(ctx: Context, items: Iterable[Any], name: Callable[[Any], str], what: Callable[[str], str], hint: str, code: str) -> None:
+    """Report each item whose name an earlier item already has, at the later one.
+
+    ``what(name)`` describes the clash; the earlier item's ``FILE:LINE`` follows.
+    """
+    m = ctx.manifest
+    seen: dict[str, Later] = {}
+    for item in items:
+        key = name(item)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = Later(m, item)
+        else:
+            ctx.error(m.where(item), f"{what(key)} (first at {first.short})", hint, code)
+
+
 def check_names(ctx: Context) -> None:
     m = ctx.manifest
     partner_at: Position | None = None
-    seen_ids: dict[str, Later] = {}
     for customer in m.customers:
         if customer.id == m.partner.id:
             partner_at = partner_at or m.where(m.partner, "id")
@@ -25,16 +43,8 @@ def check_names(ctx: Context) -> None:
                 "give the customer an id of its own",
                 "duplicate-id",
             )
-        first = seen_ids.get(customer.id)
-        if first is not None:
-            ctx.error(
-                m.where(customer),
-                f"customer '{customer.id}' is declared twice (first at {first.short})",
-                "customer ids are unique; remove or rename one",
-                "duplicate-customer",
-            )
-        else:
-            seen_ids[customer.id] = Later(m, customer)
+    _once(ctx, m.customers, lambda c: c.id, lambda n: f"customer '{n}' is declared twice",
+          "customer ids are unique; remove or rename one", "duplicate-customer")
     for account in (m.partner, *m.customers):
         _account_names(ctx, account)
     _role_names(ctx)
@@ -45,28 +55,10 @@ def _account_names(ctx: Context, account: Account) -> None:
         return  # the common case, decided without building any position
     m = ctx.manifest
     label = account_label(account)
-    users: dict[str, Later] = {}
-    for user in account.users:
-        if user.email in users:
-            ctx.error(
-                m.where(user),
-                f"user '{user.email}' is declared twice in {label} (first at {users[user.email].short})",
-                "declare each user once per account (emails are compared lower-cased)",
-                "duplicate-user",
-            )
-        else:
-            users[user.email] = Later(m, user)
-    groups: dict[str, Later] = {}
-    for group in account.groups:
-        if group.name in groups:
-            ctx.error(
-                m.where(group),
-                f"group '{group.name}' is declared twice in {label} (first at {groups[group.name].short})",
-                "group names are unique within an account; merge or rename one",
-                "duplicate-group",
-            )
-        else:
-            groups[group.name] = Later(m, group)
+    _once(ctx, account.users, lambda u: u.email, lambda n: f"user '{n}' is declared twice in {label}",
+          "declare each user once per account (emails are compared lower-cased)", "duplicate-user")
+    _once(ctx, account.groups, lambda g: g.name, lambda n: f"group '{n}' is declared twice in {label}",
+          "group names are unique within an account; merge or rename one", "duplicate-group")
     # Logs and log sets share one name space per account.
     logs: dict[str, tuple[str, Later]] = {}
 
@@ -102,7 +94,6 @@ def _has_duplicates(account: Account) -> bool:
 
 def _role_names(ctx: Context) -> None:
     m = ctx.manifest
-    seen: dict[str, Later] = {}
     for role in m.roles:
         if role.name in ctx.catalog.roles:
             ctx.error(
@@ -111,12 +102,6 @@ def _role_names(ctx: Context) -> None:
                 "choose another name; to start from the managed role, use 'extends'",
                 "duplicate-role",
             )
-        elif role.name in seen:
-            ctx.error(
-                m.where(role),
-                f"custom role '{role.name}' is declared twice (first at {seen[role.name].short})",
-                "custom role names are unique; merge or rename one",
-                "duplicate-role",
-            )
-        else:
-            seen[role.name] = Later(m, role)
+    custom = (role for role in m.roles if role.name not in ctx.catalog.roles)
+    _once(ctx, custom, lambda r: r.name, lambda n: f"custom role '{n}' is declared twice",
+          "custom role names are unique; merge or rename one", "duplicate-role")
