@@ -138,6 +138,8 @@ def _datetime(value: Any) -> Any:
 
 
 def _unique(values: list[Any]) -> list[Any]:
+    if len(values) < 2 or len(set(values)) == len(values):
+        return values  # the usual case, decided in C
     seen: set[Any] = set()
     for v in values:
         if v in seen:
