@@ -141,3 +141,12 @@ def test_number_like_agrees_with_the_plain_pattern(text: str) -> None:
     import re
 
     assert fastyaml._number_like(text) == (re.search(r"[0-9]_|0b[01]", text) is not None)
+
+
+@given(st.text(alphabet=st.sampled_from("[]{},: a\n\t"), max_size=40))
+@settings(max_examples=1000)
+def test_colon_after_flow_agrees_with_the_plain_patterns(text: str) -> None:
+    import re
+
+    expected = re.search(r"(?:[\[{,]|:[ ])[ ]*:", text) is not None or re.search(r"[\]}][ ]*:", text) is not None
+    assert fastyaml._colon_after_flow(text) == expected

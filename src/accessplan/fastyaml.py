@@ -29,6 +29,9 @@ try:  # an optional accelerator: without it every file takes the strict path
 except ImportError:  # pragma: no cover - exercised only where the wheel is missing
     yaml_rs = None
 
+# Constructs where the readers differ are found with plain string operations:
+# they run over every file of a manifest, and regular expressions scanning the
+# whole text cost several times more.
 _BINARY = re.compile(r"0b[01]")
 _DIGITS = frozenset("0123456789")
 
@@ -37,17 +40,31 @@ def _number_like(text: str) -> bool:
     """Whether yaml-rs could read a number where YAML 1.2 reads a string (1_000, 0b101).
 
     Also true of harmless strings such as "fw1_a", which merely take the strict
-    path. A digit before an underscore is found by splitting at the underscores:
-    a manifest has few, and this is several times faster than a regular
-    expression scanning the whole text.
+    path. A digit before an underscore is found by splitting at the underscores.
     """
     if "0b" in text and _BINARY.search(text):
         return True
     return any(part and part[-1] in _DIGITS for part in text.split("_")[:-1])
-# A value or a flow item that starts with ':'.
-_LEADING_COLON = re.compile(r"(?:[\[{,]|:[ ])[ ]*:")
-# A flow collection followed by ':' (a collection as a mapping key).
-_COMPLEX_KEY = re.compile(r"[\]}][ ]*:")
+
+
+def _colon_after_flow(text: str) -> bool:
+    """Whether a ':' follows, across spaces only, a '[', '{', ',', ']', '}' or another ': '.
+
+    That is a value or a flow item that starts with ':' (``(?:[[{,]|: ) *:``),
+    or a flow collection used as a mapping key (``[]}] *:``); each piece of
+    the text before a colon is looked at once.
+    """
+    pieces = text.split(":")
+    for i in range(len(pieces) - 1):
+        piece = pieces[i]
+        kept = piece.rstrip(" ")
+        if kept:
+            if kept[-1] in "[{,]}":
+                return True
+        elif piece and i:  # only spaces between two colons: ': ' then ':'
+            return True
+    return False
+
 
 # Characters a YAML stream may not contain, and the line breaks only libyaml
 # knows (NEL, LS, PS). The strict reader refuses the former with their position;
@@ -89,10 +106,8 @@ def eligible(text: str) -> bool:
         # differently) and plain scalars starting with '|' or '>' (yaml-rs
         # accepts them in flow collections, libyaml refuses)
         return False
-    if ":" in text and _LEADING_COLON.search(text):
-        return False  # a plain scalar starting with ':' (the same disagreement)
-    if _COMPLEX_KEY.search(text):
-        return False  # a flow collection used as a key
+    if _colon_after_flow(text):
+        return False  # a plain scalar starting with ':' (the same disagreement), or a flow collection as a key
     return _printable(text)  # no character YAML forbids
 
 
