@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import date, datetime, timezone
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -56,6 +56,7 @@ def _slug(value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=8192)  # a partner's analysts are named again in every customer's groups
 def _email(value: str) -> str:
     if len(value) > 254 or not EMAIL_RE.match(value):
         raise _fail(f"'{value}' is not a valid email address", "write it as name@domain.example")
@@ -67,7 +68,7 @@ def _timezones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-@cache
+@lru_cache(maxsize=1024)
 def _known_timezone(value: str) -> bool:
     """Whether ``value`` names a time zone; cached, as a thousand users share a few dozen zones."""
     try:
