@@ -318,6 +318,36 @@ def report(results: list[SizeResult], runs: int, naive_cap: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+HISTORY = HERE / "history.md"
+HISTORY_HEAD = [
+    "<!-- every run of benchmarks/run.py at the large size adds a row; do not edit by hand -->",
+    "| measured (UTC) | code | floor s | validate s | plan s | apply s | peak RSS MB | plan / floor | naive s | naive / plan |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+]
+
+
+def code_version() -> str:
+    """The commit measured, with ``-dirty`` when the working tree differs from it."""
+    try:
+        done = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=HERE, capture_output=True, text=True, check=False)
+    except OSError:
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
+def record(big: SizeResult, naive_cap: float) -> None:
+    """Add this run's large-size row to ``history.md``: every run is kept, so none is picked."""
+    plan = big.median("plan")
+    naive = f"> {naive_cap:.0f}" if big.naive is None else f"{big.naive:.1f}"
+    speedup = (naive_cap if big.naive is None else big.naive) / plan
+    row = [machine()["date"].removesuffix(" UTC"), f"`{code_version()}`", f"{big.median('floor'):.2f}", f"{big.median('validate'):.2f}",
+           f"{plan:.2f}", f"{big.median('apply'):.2f}", f"{max(big.peak(c) for c in COMMANDS):.0f}", f"{plan / big.median('floor'):.1f}x",
+           naive, f"{'> ' if big.naive is None else ''}{speedup:.1f}x"]
+    lines = HISTORY.read_text(encoding="utf-8").splitlines() if HISTORY.exists() else list(HISTORY_HEAD)
+    lines.append("| " + " | ".join(row) + " |")
+    HISTORY.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default=",".join(SIZES), help="comma-separated, from small,medium,large (default: all)")
@@ -344,6 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.out.resolve() == (HERE / "results.md").resolve():
         from readme_block import include
 
+        if any(r.size == "large" for r in results):
+            record(next(r for r in results if r.size == "large"), args.naive_cap)
+            include(HISTORY)
         include(args.out)  # the README shows the report itself, between its markers
     print(text)
     return 1 if any(r.failures for r in results) else 0

@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from readme_block import block, include  # noqa: E402
 
 
-@pytest.mark.parametrize("report", ["benchmarks/results.md", "benchmarks/reliability.md"])
+@pytest.mark.parametrize("report", ["benchmarks/results.md", "benchmarks/history.md", "benchmarks/reliability.md"])
 def test_readme_shows_the_report_verbatim(report: str) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     shown = block(readme, report)
