@@ -514,3 +514,37 @@ def _rewired(draw: st.DrawFn) -> bytes:
 @given(content=_rewired())
 def test_validate_never_crashes_on_a_rewired_manifest(content: bytes) -> None:
     _never_crashes(content)
+
+
+def test_manifest_directories_skip_dot_entries_and_symlinks_and_report_unreadable_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from accessplan import loader
+
+    example = REPO / "examples" / "mssp"
+    root = tmp_path / "org"
+    (root / "customers" / "more").mkdir(parents=True)
+    (root / ".drafts").mkdir()
+    for f in sorted(example.rglob("*.yaml")):
+        target = root / f.relative_to(example)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    (root / ".drafts" / "broken.yaml").write_text("not: [valid\n", encoding="utf-8")
+    (root / "customers" / "link.yaml").symlink_to(root / "customers" / "more")  # skipped like any symlink
+    (root / "customers" / "more" / "notes.txt").write_text("not a manifest\n", encoding="utf-8")
+    found = [p.relative_to(root).as_posix() for p in loader.discover(root)]
+    assert found == sorted(found) and found
+    assert not any(p.startswith(".drafts") or p.endswith(("link.yaml", "notes.txt")) for p in found)
+    assert run("validate", "org", cwd=tmp_path).code == 0
+
+    real = os.scandir
+
+    def refuse(path: Any) -> Any:
+        if str(path).endswith("more"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(loader.os, "scandir", refuse)
+    result = run("validate", "org", cwd=tmp_path)
+    assert result.code == 1
+    assert "org/customers/more: error: cannot read the directory: Permission denied (hint: check the directory's permissions)" in result.out

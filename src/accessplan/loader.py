@@ -133,31 +133,44 @@ def discover(root: Path) -> list[Path]:
     """Manifest files under ``root``: sorted, dot-entries and symlinks skipped."""
     if root.is_file():
         return [root]
-    return [Path(full) for _, full in _manifest_files(os.fspath(root))]
+    return [Path(full) for _, full in _manifest_files(os.fspath(root), display_name(root))]
 
 
-def _manifest_files(root: str) -> list[tuple[str, str]]:
+def _manifest_files(root: str, name: str) -> list[tuple[str, str]]:
     """``(relative posix path, path)`` of every manifest file under the directory ``root``, sorted.
 
     One ``scandir`` per directory: its entries know whether they are links or
     regular files without a ``stat`` each (a large MSSP has thousands of files).
+    A directory that cannot be read is an error (shown as ``name``/...), never
+    silently skipped: its files would look deleted to the plan.
     """
     found: list[tuple[str, str]] = []
     pending = [("", root)]
     while pending:
         rel_dir, directory = pending.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                name = entry.name
-                if name.startswith(".") or entry.is_symlink():
-                    continue
-                rel = f"{rel_dir}{name}"
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((rel + "/", entry.path))
-                elif name.endswith((".yaml", ".yml")) and entry.is_file(follow_symlinks=False):
-                    found.append((rel, entry.path))  # a FIFO or a device would block or never end
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    entry_name = entry.name
+                    if entry_name.startswith(".") or entry.is_symlink():
+                        continue
+                    rel = f"{rel_dir}{entry_name}"
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((rel + "/", entry.path))
+                    elif entry_name.endswith((".yaml", ".yml")) and entry.is_file(follow_symlinks=False):
+                        found.append((rel, entry.path))  # a FIFO or a device would block or never end
+        except OSError as exc:
+            shown = _shown(name, rel_dir.rstrip("/")) if rel_dir else name
+            raise ManifestError(
+                [Diagnostic("error", Position(shown), f"cannot read the directory: {exc.strerror or exc}", "check the directory's permissions", "file")]
+            ) from None
     found.sort()
     return found
+
+
+def _shown(name: str, rel: str) -> str:
+    """How a path inside the manifest ``name`` is shown: relative to where the user stands."""
+    return rel if name == "." else f"{name.rstrip('/')}/{rel}"
 
 
 def read_text(path: str | Path, name: str, max_bytes: int) -> str:
@@ -200,7 +213,7 @@ def load_manifest(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ma
     name = display_name(root)
     if not root.exists():
         raise ManifestError([Diagnostic("error", Position(name), "no such file or directory", "check the path", "file")])
-    paths = [("", os.fspath(root))] if root.is_file() else _manifest_files(os.fspath(root))
+    paths = [("", os.fspath(root))] if root.is_file() else _manifest_files(os.fspath(root), name)
     if not paths:
         raise ManifestError(
             [Diagnostic("error", Position(name), "no manifest files (*.yaml, *.yml) found", "give a directory holding the manifest", "file")]
@@ -209,7 +222,7 @@ def load_manifest(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ma
     parsed: list[tuple[SourceFile, ManifestFile]] = []
     with no_gc():
         for rel, p in paths:
-            shown = name if not rel else rel if name == "." else f"{name.rstrip('/')}/{rel}"
+            shown = _shown(name, rel) if rel else name
             result = _load_file(p, shown, max_bytes, diagnostics)
             if result is not None:
                 parsed.append(result)
