@@ -211,7 +211,10 @@ def _merge(parts: list[_Part]) -> _Merged:
 def resolve(manifest: Manifest, now: datetime | None = None) -> Resolved:
     """Expand every grant; ``now`` decides which POC licenses still last."""
     result = Resolved()
-    parts: dict[Pair, list[_Part]] = {}
+    # customer -> user -> the parts reaching that pair, in grant order. Nested
+    # rather than keyed by pair: the pairs come out sorted by sorting 2,000
+    # customer ids and each customer's users, not 100,000 tuples.
+    parts: dict[str, dict[str, list[_Part]]] = {}
     customers = manifest.customers
     known = {c.id for c in customers}
     for i, grant in enumerate(manifest.grants):
@@ -230,39 +233,44 @@ def resolve(manifest: Manifest, now: datetime | None = None) -> Resolved:
             tuple(sorted(set(logs.select))) if logs else (),
             tuple(sorted(set(logs.restrict))) if logs else (),
         )
-        targets = grant_customers(grant, customers, known)
-        for user in grant.users:
-            for customer in targets:
-                pair = (customer, user)
-                existing = parts.get(pair)
+        users = grant.users
+        for customer in grant_customers(grant, customers, known):
+            reached = parts.get(customer)
+            if reached is None:
+                reached = parts[customer] = {}
+            for user in users:
+                existing = reached.get(user)
                 if existing is None:
-                    parts[pair] = [part]
+                    reached[user] = [part]
                 else:
                     existing.append(part)
 
     catalog = load_catalog()
     for customer in customers:
         if customer.poc is not None:
-            parts.setdefault((customer.id, customer.poc.first_user), []).append(
+            parts.setdefault(customer.id, {}).setdefault(customer.poc.first_user, []).append(
                 _Part(Source("poc_first_user"), True, Expiry())
             )
         for j, lic in enumerate(customer.poc_licenses):
-            pair = (customer.id, lic.product_admin)
-            if pair in parts and license_active(lic.expires, now):
+            plist = parts.get(customer.id, {}).get(lic.product_admin)
+            if plist is not None and license_active(lic.expires, now):
                 product = catalog.product(lic.product)
                 admin_role = product.admin_role if product else "Administrator"
-                parts[pair].append(_Part(Source("poc_license", j), None, None, (lic.product,), (admin_role,)))
+                plist.append(_Part(Source("poc_license", j), None, None, (lic.product,), (admin_role,)))
 
     # Pairs reached by the same grants merge alike: merge each combination once.
     merged: dict[tuple[int, ...], _Merged] = {}
     assignments = result.assignments
-    for pair in sorted(parts):
-        plist = parts[pair]
-        key = tuple(map(id, plist))
-        m = merged.get(key)
-        if m is None:
-            m = merged[key] = _merge(plist)
-        assignments[pair] = Assignment(pair[0], pair[1], m.admin, m.expiry, m.products, m.roles, m.select, m.restrict, m.sources)
-        for conflict in m.conflicts:
-            result.overlaps.append(Overlap(pair, *conflict))
+    for cid in sorted(parts):
+        reached = parts[cid]
+        for email in sorted(reached):
+            plist = reached[email]
+            key = tuple(map(id, plist))
+            m = merged.get(key)
+            if m is None:
+                m = merged[key] = _merge(plist)
+            pair = (cid, email)
+            assignments[pair] = Assignment(cid, email, m.admin, m.expiry, m.products, m.roles, m.select, m.restrict, m.sources)
+            for conflict in m.conflicts:
+                result.overlaps.append(Overlap(pair, *conflict))
     return result
