@@ -142,18 +142,27 @@ def desired_resources(manifest: Manifest, resolved: Resolved, now: datetime | No
         _account_resources(customer, out, used[customer.id])
     # Most assignments come from one grant and are alike: equal specs share one
     # dict (specs are never changed in place), which saves time and memory.
+    # Pairs merged from the same grants hold the very same field objects, so a
+    # key of their identities finds the spec without hashing the values (the
+    # expiry's hash is Python code); identical objects are equal values, and
+    # ``resolved`` keeps them alive. Equal values in other objects meet by value.
     shared: dict[tuple[Any, ...], Spec] = {}
+    same: dict[tuple[int | bool, ...], Spec] = {}
     for (cid, email), a in resolved.assignments.items():
-        key = (a.expiry, a.platform_admin, a.products, a.roles, a.select, a.restrict)
-        spec = shared.get(key)
+        ids = (id(a.expiry), a.platform_admin, id(a.products), id(a.roles), id(a.select), id(a.restrict))
+        spec = same.get(ids)
         if spec is None:
-            spec = shared[key] = {
-                "expiry": a.expiry.as_spec(),
-                "logs": {"restrict": list(a.restrict), "select": list(a.select)},
-                "platform_admin": a.platform_admin,
-                "products": list(a.products),
-                "roles": list(a.roles),
-            }
+            key = (a.expiry, a.platform_admin, a.products, a.roles, a.select, a.restrict)
+            spec = shared.get(key)
+            if spec is None:
+                spec = shared[key] = {
+                    "expiry": a.expiry.as_spec(),
+                    "logs": {"restrict": list(a.restrict), "select": list(a.select)},
+                    "platform_admin": a.platform_admin,
+                    "products": list(a.products),
+                    "roles": list(a.roles),
+                }
+            same[ids] = spec
         out[f"assignment/{cid}/{email}"] = spec
         if a.roles:
             used[cid].update(a.roles)
