@@ -180,6 +180,7 @@ class _Join:
     def assignments(self, addresses: list[str]) -> None:
         """Every assignment, the common case — live, unexpired, still granted — inline: a large MSSP has 100,000."""
         desired, current, now_iso, ends = self.desired, self.current, self.result.now_iso, self.ends
+        expires_at, tombstone = lc.EXPIRES_AT, lc.TOMBSTONE  # looked up once, not 100,000 times
         quick = not self.removed
         ending = self.ending = [] if quick else None
         for addr in addresses:
@@ -187,10 +188,10 @@ class _Join:
             res = current.get(addr)
             if quick and want is not None and res is not None:
                 status = res.get("status") or _NO_STATUS
-                end = status.get(lc.EXPIRES_AT)
+                end = status.get(expires_at)
                 expiry = want["expiry"]
                 ended = ends[expiry] if expiry in ends else self.grant_ended(want)
-                if lc.TOMBSTONE not in status and (end is None or end > now_iso) and not ended:
+                if tombstone not in status and (end is None or end > now_iso) and not ended:
                     have = res["spec"]
                     if have != want and not resolved_alike(have, want, end):
                         self.plain(addr, want, have, split_address(addr)[1])
