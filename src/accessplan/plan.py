@@ -267,7 +267,10 @@ def make_plan(
     """
     from accessplan.join import join  # the join's machinery, kept apart for size
 
-    partner = next((a.split("/", 1)[1] for a in desired if a.startswith("partner/")), state.partner if state else "")
+    if state is not None and state.partner and f"partner/{state.partner}" in desired:
+        partner = state.partner  # the usual case, without a walk over 165,000 addresses to find it
+    else:
+        partner = next((a.split("/", 1)[1] for a in desired if a.startswith("partner/")), state.partner if state else "")
     current = state.resources if state is not None else {}
     result = join(desired, current, now, expiry_warning_hours=expiry_warning_hours)
     found: tuple[Escalation, ...] = ()
