@@ -34,13 +34,16 @@ ERRNOS = ("ENOSPC", "EIO")
 #: Runs before the command: replaces one hook of the JSON backend by one that
 #: fails at its FAULT_CALL-th call (or, with FAULT_COUNT, counts every call).
 PRELUDE = """
-import atexit, errno, json, os
+import errno, json, os
 from accessplan import jsonstate
 _count_file = os.environ.get("FAULT_COUNT")
 _calls = {}
 def _hooked(name, real):
     def hook(*args):
         _calls[name] = _calls.get(name, 0) + 1
+        if _count_file:  # written at each call: the command leaves with os._exit, which skips atexit
+            with open(_count_file, "w") as fh:
+                fh.write(json.dumps(_calls))
         if name == os.environ.get("FAULT_HOOK") and _calls[name] == int(os.environ["FAULT_CALL"]):
             code = getattr(errno, os.environ["FAULT_ERRNO"])
             if name == "_write":  # a disk that fills up mid-write still writes a little
@@ -50,8 +53,6 @@ def _hooked(name, real):
     return hook
 for _name in ("_write", "_fsync", "_replace", "_fsync_dir", "_link"):
     setattr(jsonstate, _name, _hooked(_name, getattr(jsonstate, _name)))
-if _count_file:
-    atexit.register(lambda: open(_count_file, "w").write(json.dumps(_calls)))
 """
 
 UNCHANGED_HINT = "(hint: the state is unchanged; free space or fix the disk, then apply again)"

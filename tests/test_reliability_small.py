@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from trial_attacks import attack_trial  # noqa: E402
+from trial_faults import fault_trial  # noqa: E402
 from trial_fuzz import fuzz_trial  # noqa: E402
 from trial_kill import kill_trial  # noqa: E402
 from trial_locks import lock_trial  # noqa: E402
@@ -99,6 +100,16 @@ class FailingDisk:
 
 
 UNCHANGED = "(hint: the state is unchanged; free space or fix the disk, then apply again)"
+
+
+def test_the_fault_trial_counts_the_hooks_and_judges_a_few_failures(tmp_path: Path) -> None:
+    # The full trial (make reliability) runs every call of every hook; here the
+    # machinery itself: the counting apply, and one failing call of two hooks.
+    trial = fault_trial(tmp_path, hooks=("_write", "_replace"), errnos=("ENOSPC",), max_calls=1)
+    assert trial.passed, describe(trial)
+    assert trial.runs == 2
+    counted = dict(item.rsplit(" ", 1) for item in trial.facts["calls per apply"].split(", "))
+    assert int(counted["_write"]) >= 2 and int(counted["_replace"]) >= 2  # state, journal, backup, audit...
 
 
 @pytest.mark.parametrize(
