@@ -327,12 +327,16 @@ HISTORY_HEAD = [
 
 
 def code_version() -> str:
-    """The commit measured, with ``-dirty`` when the working tree differs from it."""
-    try:
-        done = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=HERE, capture_output=True, text=True, check=False)
-    except OSError:
-        return "unknown"
-    return done.stdout.strip() or "unknown"
+    """The commit measured, with ``-dirty`` when the sources differ from it (the reports this run writes do not count)."""
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True, check=False)
+        except OSError:
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short=7", "HEAD") or "unknown"
+    return f"{commit}-dirty" if git("status", "--porcelain", "--", "../src") else commit
 
 
 def record(big: SizeResult, naive_cap: float) -> None:
