@@ -20,8 +20,11 @@ whole documents) runs once per size and is stopped at ``--naive-cap`` seconds
 ("> cap" in the table).
 
 The Markdown written to ``--out`` holds the machine, the date, one table of
-times and memory, and one table of the targets for the largest size measured,
-each with its verdict.
+times and memory, one table of the targets for the largest size measured,
+each with its verdict, and where ``plan`` spends its time at that size
+(``phases.py``, run in the same turns). Written to the default
+``benchmarks/results.md``, the report also goes into the README between its
+markers, and a run of the large size adds its row to ``benchmarks/history.md``.
 """
 
 from __future__ import annotations
@@ -378,8 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.out.resolve() == (HERE / "results.md").resolve():
         from readme_block import include
 
-        if any(r.size == "large" for r in results):
-            record(next(r for r in results if r.size == "large"), args.naive_cap)
+        large = next((r for r in results if r.size == "large"), None)
+        if large is not None and not large.failures:
+            record(large, args.naive_cap)
             include(HISTORY)
         include(args.out)  # the README shows the report itself, between its markers
     print(text)
