@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from measure import measured  # noqa: E402
-from run import first_user  # noqa: E402
+from run import first_user, organisation  # noqa: E402
 
 NOW = "2026-11-23T09:00:00Z"
 
@@ -44,16 +43,6 @@ def sources_at(rev: str, into: Path) -> Path:
     return into / "src"
 
 
-def inputs(work: Path) -> tuple[Path, Path]:
-    manifest, state = work / "manifest", work / "state"
-    if not (state / "state.json").exists():
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
-        subprocess.run([sys.executable, str(HERE / "generate.py"), "--size", "large", "--out", str(manifest), "--state", str(state)],
-                       check=True, stdout=subprocess.DEVNULL)
-    return manifest, state
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("rev", help="the commit to compare with, e.g. HEAD~5")
@@ -64,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = [c.strip() for c in args.commands.split(",") if c.strip()]
     with tempfile.TemporaryDirectory(prefix="accessplan-compare-") as tmp:
         old_src = sources_at(args.rev, Path(tmp))
-        manifest, state = inputs(args.workdir or Path(tmp) / "org")
+        manifest, state = organisation("large", args.workdir or Path(tmp) / "org")
         argvs = {
             "plan": ["--state", str(state), "plan", str(manifest)],
             "validate": ["validate", str(manifest)],

@@ -17,12 +17,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from run import organisation  # noqa: E402
+
 NOW = "2026-11-23T09:00:00Z"
 
 
@@ -38,11 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         print("profile_plan.py: pyinstrument is not installed (pip install -e '.[bench]', or make bench)", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="accessplan-profile-") as tmp:
-        work = args.workdir or Path(tmp)
-        manifest, state = work / "manifest", work / "state"
-        if not (state / "state.json").exists():
-            subprocess.run([sys.executable, str(HERE / "generate.py"), "--size", "large", "--out", str(manifest), "--state", str(state)],
-                           check=True, stdout=subprocess.DEVNULL)
+        manifest, state = organisation("large", args.workdir or Path(tmp) / "org")
         from accessplan.cli import main as cli
 
         profiler = Profiler(interval=args.interval)

@@ -117,6 +117,15 @@ def generate(size: str, work: Path, seed: int) -> dict[str, str]:
     return dict(item.split("=", 1) for item in done.stdout.split())
 
 
+def organisation(size: str, work: Path, seed: int = 1) -> tuple[Path, Path]:
+    """The manifest directory and state directory of ``size`` under ``work``, generated unless already there."""
+    manifest, state = work / "manifest", work / "state"
+    if not (state / "state.json").exists():
+        work.mkdir(parents=True, exist_ok=True)
+        generate(size, work, seed)  # generate.py refuses to overwrite files it did not write
+    return manifest, state
+
+
 def first_user(manifest: Path) -> str:
     """The first partner user: a global administrator, who reaches every customer (explain's worst case)."""
     for line in (manifest / "partner.yaml").read_text(encoding="utf-8").splitlines():
