@@ -2,6 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 # Debian packages the test suite needs: a real PostgreSQL for the shared state
 # backend, a real browser for the HTML report. Installed when missing.
 TEST_DEBS := postgresql chromium
@@ -26,8 +27,11 @@ test: $(STAMP)
 	./scripts/ensure-debs.sh $(TEST_DEBS)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+$(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 
 reliability: $(STAMP)
