@@ -24,24 +24,25 @@ def markers(name: str) -> tuple[str, str]:
     return f"<!-- begin {name} -->\n", f"<!-- end {name} -->"
 
 
-def block(readme: str, name: str) -> str | None:
-    """The text between the markers of ``name`` (a path relative to the repository), or None."""
+def _span(readme: str, name: str) -> tuple[int, int] | None:
+    """Where the text between the markers of ``name`` starts and stops, or None."""
     begin, end = markers(name)
     start = readme.find(begin)
     stop = readme.find(end, start + len(begin)) if start >= 0 else -1
-    if start < 0 or stop < 0:
-        return None
-    return readme[start + len(begin):stop]
+    return None if start < 0 or stop < 0 else (start + len(begin), stop)
+
+
+def block(readme: str, name: str) -> str | None:
+    """The text between the markers of ``name`` (a path relative to the repository), or None."""
+    span = _span(readme, name)
+    return None if span is None else readme[span[0]:span[1]]
 
 
 def include(report: Path, readme: Path = README) -> bool:
     """Copy ``report`` into ``readme`` between its markers; False when the README has none."""
-    name = report.resolve().relative_to(ROOT).as_posix()
     text = readme.read_text(encoding="utf-8")
-    old = block(text, name)
-    if old is None:
+    span = _span(text, report.resolve().relative_to(ROOT).as_posix())
+    if span is None:
         return False
-    begin, _ = markers(name)
-    start = text.index(begin) + len(begin)
-    readme.write_text(text[:start] + report.read_text(encoding="utf-8") + text[start + len(old):], encoding="utf-8")
+    readme.write_text(text[:span[0]] + report.read_text(encoding="utf-8") + text[span[1]:], encoding="utf-8")
     return True
