@@ -131,9 +131,14 @@ def display_name(path: Path) -> str:
 
 def discover(root: Path) -> list[Path]:
     """Manifest files under ``root``: sorted, dot-entries and symlinks skipped."""
+    return [Path(full) for _, full in _files(root, display_name(root))]
+
+
+def _files(root: Path, name: str) -> list[tuple[str, str]]:
+    """``(relative posix path, path)`` of the manifest at ``root``: the file itself (relative path ""), or a directory's files."""
     if root.is_file():
-        return [root]
-    return [Path(full) for _, full in _manifest_files(os.fspath(root), display_name(root))]
+        return [("", os.fspath(root))]
+    return _manifest_files(os.fspath(root), name)
 
 
 def _manifest_files(root: str, name: str) -> list[tuple[str, str]]:
@@ -213,7 +218,7 @@ def load_manifest(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ma
     name = display_name(root)
     if not root.exists():
         raise ManifestError([Diagnostic("error", Position(name), "no such file or directory", "check the path", "file")])
-    paths = [("", os.fspath(root))] if root.is_file() else _manifest_files(os.fspath(root), name)
+    paths = _files(root, name)
     if not paths:
         raise ManifestError(
             [Diagnostic("error", Position(name), "no manifest files (*.yaml, *.yml) found", "give a directory holding the manifest", "file")]
